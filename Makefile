@@ -1,0 +1,38 @@
+# The two commands of the README: `make demo` and `make test`. Each sets up what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# A Django requirement to install on top, e.g. DJANGO='Django>=6.0,<6.2' (CI's Django 6 leg).
+DJANGO ?=
+DEMO_PORT ?= 8000
+SIM_PORT ?= 8025
+PYTEST_ARGS ?=
+
+.PHONY: demo test bench clean
+
+$(VENV)/.installed-%: setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[$*]" $(if $(DJANGO),'$(DJANGO)')
+	touch $@
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The whole flow offline: SQLite, the simulator on $(SIM_PORT), the admin on $(DEMO_PORT).
+demo: export VEESING_APP_ID ?= veesing-demo
+demo: export VEESING_APP_KEY ?= veesing-demo-key
+demo: export VEESING_API_URL ?= http://127.0.0.1:$(SIM_PORT)
+demo: export VEESING_CALLBACK_TOKEN ?= demo-callback-token-change-me
+demo: $(VENV)/.installed-example
+	$(PY) manage.py migrate --noinput
+	$(PY) example_project/demo_admin.py
+	@echo "Open http://127.0.0.1:$(DEMO_PORT)/admin/ — the simulator answers on $(VEESING_API_URL)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(PY) manage.py veesing_simulator --port $(SIM_PORT) & \
+	$(PY) manage.py runserver --noreload 127.0.0.1:$(DEMO_PORT)
+
+bench: $(VENV)/.installed-test
+	$(PY) benchmarks/simulator_throughput.py $(BENCH_ARGS)
+
+clean:
+	rm -rf .venv .venv-* *.egg-info db.sqlite3 var .pytest_cache

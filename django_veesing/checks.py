@@ -1,0 +1,127 @@
+"""System checks for the ``VEESING`` settings, each with a stable id.
+
+========  =================================================================
+id        what it guards
+========  =================================================================
+E001      ``VEESING`` is not a dict
+E002      a key in ``VEESING`` that the app does not know (a typo)
+W001      ``APP_ID`` or ``APP_KEY`` missing: nothing can be sent
+W002      ``CALLBACK_TOKEN`` missing: receipts and replies cannot be received
+E003      ``CALLBACK_TOKEN`` shorter than 16 characters, or not text
+E004      ``API_URL`` not https (allowed for loopback addresses and under DEBUG)
+E005      ``BATCH_SIZE`` not a whole number from 1 to 100,000
+E006      ``TIMEOUT`` or ``CONNECT_TIMEOUT`` not a positive number
+========  =================================================================
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+
+from .addresses import is_loopback
+from .conf import DEFAULTS
+
+MIN_TOKEN_LENGTH = 16
+MAX_BATCH_SIZE = 100_000
+
+
+@register(Tags.compatibility)
+def check_veesing_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    config = getattr(settings, "VEESING", {})
+    if not isinstance(config, dict):
+        return [
+            Error(
+                "The VEESING setting must be a dict.",
+                hint="Write VEESING = {'APP_ID': ..., 'APP_KEY': ..., ...} in your settings.",
+                id="veesing.E001",
+            )
+        ]
+    messages: list[CheckMessage] = []
+    for check in (_unknown_keys, _credentials, _callback_token, _api_url, _batch_size, _timeouts):
+        messages.extend(check(config))
+    return messages
+
+
+def _unknown_keys(config: dict[str, Any]) -> Iterable[CheckMessage]:
+    for key in sorted(set(config) - set(DEFAULTS)):
+        close = difflib.get_close_matches(str(key), DEFAULTS, n=1)
+        hint = f"Did you mean {close[0]!r}?" if close else f"Known keys: {', '.join(DEFAULTS)}."
+        yield Error(f"VEESING has an unknown key {key!r}.", hint=hint, id="veesing.E002")
+
+
+def _credentials(config: dict[str, Any]) -> Iterable[CheckMessage]:
+    missing = [key for key in ("APP_ID", "APP_KEY") if not config.get(key)]
+    if missing:
+        yield Warning(
+            f"VEESING has no {' or '.join(missing)}: no message can be sent.",
+            hint="Copy the account id and key from the Veesing console (首页 → 账号信息).",
+            id="veesing.W001",
+        )
+
+
+def _callback_token(config: dict[str, Any]) -> Iterable[CheckMessage]:
+    value = config.get("CALLBACK_TOKEN")
+    if not value:
+        yield Warning(
+            "VEESING has no CALLBACK_TOKEN: delivery receipts and replies cannot be received.",
+            hint="Set a random string of 16 or more characters, e.g. from "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(24))'`.",
+            id="veesing.W002",
+        )
+        return
+    tokens = [value] if isinstance(value, str) else value
+    if not isinstance(tokens, (list, tuple)) or not all(isinstance(t, str) for t in tokens):
+        yield Error(
+            "VEESING['CALLBACK_TOKEN'] must be a string or a list of strings.",
+            id="veesing.E003",
+        )
+        return
+    if any(len(token) < MIN_TOKEN_LENGTH for token in tokens):
+        yield Error(
+            f"VEESING['CALLBACK_TOKEN'] is shorter than {MIN_TOKEN_LENGTH} characters: "
+            "anyone could guess the callback address.",
+            hint="Use a random string of 16 or more characters.",
+            id="veesing.E003",
+        )
+
+
+def _api_url(config: dict[str, Any]) -> Iterable[CheckMessage]:
+    url = config.get("API_URL", DEFAULTS["API_URL"])
+    parts = urlsplit(str(url))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        yield Error(f"VEESING['API_URL'] is not a URL: {url!r}.", id="veesing.E004")
+    elif parts.scheme != "https" and not settings.DEBUG and not is_loopback(parts.hostname):
+        yield Error(
+            "VEESING['API_URL'] does not use https: the app key would cross the network "
+            "in clear text.",
+            hint="Use https://vip.veesing.com (plain http is only allowed for loopback "
+            "addresses, e.g. the simulator, or under DEBUG).",
+            id="veesing.E004",
+        )
+
+
+def _batch_size(config: dict[str, Any]) -> Iterable[CheckMessage]:
+    size = config.get("BATCH_SIZE", DEFAULTS["BATCH_SIZE"])
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_BATCH_SIZE:
+        yield Error(
+            f"VEESING['BATCH_SIZE'] must be a whole number from 1 to {MAX_BATCH_SIZE:,}; "
+            f"it is {size!r}.",
+            hint="1000 is a safe size; the provider's console refuses more than 100,000.",
+            id="veesing.E005",
+        )
+
+
+def _timeouts(config: dict[str, Any]) -> Iterable[CheckMessage]:
+    for key in ("TIMEOUT", "CONNECT_TIMEOUT"):
+        value = config.get(key, DEFAULTS[key])
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            yield Error(
+                f"VEESING[{key!r}] must be a positive number of seconds; it is {value!r}.",
+                id="veesing.E006",
+            )

@@ -1,0 +1,87 @@
+"""Fixtures: the simulator on a free loopback port, and a receiver for its pushes."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
+
+import pytest
+
+from django_veesing.client import VeesingClient
+from django_veesing.simulator import Simulator
+
+
+@pytest.fixture
+def simulator(settings) -> Iterator[Simulator]:
+    """A running simulator that accepts the test settings' credentials; API_URL points at it."""
+    sim = Simulator(seed=20261126, push_delay=0.05, push_backoff=0.05)
+    sim.start()
+    settings.VEESING = {**settings.VEESING, "API_URL": sim.url}
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def veesing_client(simulator) -> Iterator[VeesingClient]:
+    client = VeesingClient.from_settings()
+    yield client
+    client.close()
+
+
+class PushReceiver:
+    """A loopback HTTP server that stores every form POST; fails the first ``fail_first``."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, str]] = []
+        self.content_types: list[str] = []
+        self.fail_first = 0
+        self.calls = 0
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver._lock:
+                    receiver.calls += 1
+                    failing = receiver.calls <= receiver.fail_first
+                    if not failing:
+                        receiver.received.append(dict(parse_qsl(body.decode("utf-8"))))
+                        receiver.content_types.append(self.headers.get("Content-Type", ""))
+                answer = b"busy" if failing else b"ok"
+                self.send_response(503 if failing else 200)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/push/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[PushReceiver]:
+    receiver = PushReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port on which nothing listens."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
