@@ -1,0 +1,87 @@
+"""Each system check, by its stable id."""
+
+import pytest
+from django.core.checks import Error, Warning
+
+from django_veesing.checks import check_veesing_settings
+
+GOOD = {
+    "APP_ID": "2RYN7CQHL1M00000",
+    "APP_KEY": "WVNA4A000000",
+    "API_URL": "https://vip.veesing.com",
+    "CALLBACK_TOKEN": "a-long-enough-token-123",
+}
+
+
+def ids(settings, veesing, debug=False):
+    settings.VEESING = veesing
+    settings.DEBUG = debug
+    return sorted(message.id for message in check_veesing_settings())
+
+
+def test_good_settings_pass(settings):
+    assert ids(settings, GOOD) == []
+    assert ids(settings, {**GOOD, "BATCH_SIZE": 100_000, "TIMEOUT": 2.5, "CALLBACK_TOKEN": ["a" * 16, "b" * 20]}) == []
+
+
+def test_not_a_dict(settings):
+    assert ids(settings, ["APP_ID"]) == ["veesing.E001"]
+
+
+def test_unknown_key_suggests_the_right_one(settings):
+    settings.VEESING = {**GOOD, "BATCH_SIZ": 10}
+    (message,) = check_veesing_settings()
+    assert message.id == "veesing.E002" and isinstance(message, Error)
+    assert "BATCH_SIZE" in message.hint
+
+
+@pytest.mark.parametrize("missing", ["APP_ID", "APP_KEY"])
+def test_missing_credentials_warn(settings, missing):
+    veesing = {k: v for k, v in GOOD.items() if k != missing}
+    settings.VEESING = veesing
+    (message,) = check_veesing_settings()
+    assert message.id == "veesing.W001" and isinstance(message, Warning)
+    assert missing in message.msg
+
+
+def test_missing_callback_token_warns(settings):
+    assert ids(settings, {k: v for k, v in GOOD.items() if k != "CALLBACK_TOKEN"}) == ["veesing.W002"]
+
+
+@pytest.mark.parametrize("token", ["short", ["a" * 16, "tooshort"], 12345, [None]])
+def test_weak_or_malformed_callback_token(settings, token):
+    assert ids(settings, {**GOOD, "CALLBACK_TOKEN": token}) == ["veesing.E003"]
+
+
+@pytest.mark.parametrize(
+    "url,debug,expected",
+    [
+        ("http://vip.veesing.com", False, ["veesing.E004"]),
+        ("http://vip.veesing.com", True, []),
+        ("http://127.0.0.1:8025", False, []),
+        ("http://localhost:8025", False, []),
+        ("http://[::1]:8025", False, []),
+        ("ftp://vip.veesing.com", True, ["veesing.E004"]),
+        ("vip.veesing.com", False, ["veesing.E004"]),
+    ],
+)
+def test_api_url_must_be_https_outside_loopback_and_debug(settings, url, debug, expected):
+    assert ids(settings, {**GOOD, "API_URL": url}, debug=debug) == expected
+
+
+@pytest.mark.parametrize("size", [0, 100_001, "1000", 1.5, True, -3])
+def test_batch_size_range(settings, size):
+    assert ids(settings, {**GOOD, "BATCH_SIZE": size}) == ["veesing.E005"]
+
+
+@pytest.mark.parametrize("key", ["TIMEOUT", "CONNECT_TIMEOUT"])
+@pytest.mark.parametrize("value", [0, -1, "10", None])
+def test_timeouts_positive(settings, key, value):
+    assert ids(settings, {**GOOD, key: value}) == ["veesing.E006"]
+
+
+def test_checks_are_registered_with_django(settings):
+    from django.core import checks
+
+    settings.VEESING = {**GOOD, "BATCH_SIZE": 0}
+    assert "veesing.E005" in [m.id for m in checks.run_checks()]

@@ -1,0 +1,61 @@
+"""The project as a user meets it: migrations, the example project, the app's URLs."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.urls import include, path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.django_db
+def test_no_missing_migrations():
+    call_command("makemigrations", "django_veesing", "--check", "--dry-run", verbosity=0)
+
+
+def run_example(*args, env=None):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VEESING_", "DJANGO_", "DATABASE_URL"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_example_project_check_without_veesing_environment_shows_warnings_by_id():
+    result = run_example("check")
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert "veesing.W001" in output
+    assert "veesing.W002" in output
+
+
+def test_example_project_check_is_clean_when_configured():
+    env = {
+        "VEESING_APP_ID": "abc",
+        "VEESING_APP_KEY": "def",
+        "VEESING_CALLBACK_TOKEN": "0123456789abcdef0123",
+        "VEESING_API_URL": "http://127.0.0.1:8025",
+    }
+    result = run_example("check", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "veesing." not in result.stdout + result.stderr
+
+
+def test_example_project_refuses_plain_http_outside_debug():
+    env = {"VEESING_API_URL": "http://vip.veesing.com", "DEBUG": "False"}
+    result = run_example("check", "--deploy", env=env)
+    assert result.returncode != 0
+    assert "veesing.E004" in result.stderr
+
+
+def test_urls_include():
+    patterns = [path("veesing/", include("django_veesing.urls"))]
+    assert patterns[0].namespace == "django_veesing"
