@@ -10,6 +10,8 @@ from collections.abc import Iterable
 
 #: An 11-digit mainland mobile number as the provider takes it: 1, then 3–9, then 9 digits.
 MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+#: The same numbers joined by commas, as a request carries them; one match checks a batch.
+MOBILE_LIST = re.compile(r"1[3-9][0-9]{9}(?:,1[3-9][0-9]{9})*")
 
 
 def is_mainland_mobile(number: str) -> bool:
