@@ -11,6 +11,9 @@ E003      ``CALLBACK_TOKEN`` shorter than 16 characters, or not text
 E004      ``API_URL`` not https (allowed for loopback addresses and under DEBUG)
 E005      ``BATCH_SIZE`` not a whole number from 1 to 100,000
 E006      ``TIMEOUT`` or ``CONNECT_TIMEOUT`` not a positive number
+E007      ``QUIET_HOURS`` not None nor a pair of "HH:MM" times
+E008      ``SIGNATURE`` not a 【signature】 of 2 to 10 characters
+E009      ``OPT_OUT_PHRASES`` not a list of texts
 ========  =================================================================
 """
 
@@ -25,7 +28,8 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from .addresses import is_loopback
-from .conf import DEFAULTS
+from .conf import DEFAULTS, parse_clock
+from .content import SIGNATURE
 
 MIN_TOKEN_LENGTH = 16
 MAX_BATCH_SIZE = 100_000
@@ -43,7 +47,17 @@ def check_veesing_settings(app_configs: Any = None, **kwargs: Any) -> list[Check
             )
         ]
     messages: list[CheckMessage] = []
-    for check in (_unknown_keys, _credentials, _callback_token, _api_url, _batch_size, _timeouts):
+    for check in (
+        _unknown_keys,
+        _credentials,
+        _callback_token,
+        _api_url,
+        _batch_size,
+        _timeouts,
+        _quiet_hours,
+        _signature,
+        _opt_out_phrases,
+    ):
         messages.extend(check(config))
     return messages
 
@@ -125,3 +139,37 @@ def _timeouts(config: dict[str, Any]) -> Iterable[CheckMessage]:
                 f"VEESING[{key!r}] must be a positive number of seconds; it is {value!r}.",
                 id="veesing.E006",
             )
+
+
+def _quiet_hours(config: dict[str, Any]) -> Iterable[CheckMessage]:
+    value = config.get("QUIET_HOURS", DEFAULTS["QUIET_HOURS"])
+    if value is None:
+        return
+    try:
+        start, end = value
+        parse_clock(start), parse_clock(end)
+    except (TypeError, ValueError):
+        yield Error(
+            f"VEESING['QUIET_HOURS'] must be None or a pair of China times; it is {value!r}.",
+            hint='For example ("20:00", "08:00"): marketing texts wait outside 08:00-20:00.',
+            id="veesing.E007",
+        )
+
+
+def _signature(config: dict[str, Any]) -> Iterable[CheckMessage]:
+    value = config.get("SIGNATURE", "")
+    if value and (not isinstance(value, str) or not SIGNATURE.fullmatch(value)):
+        yield Error(
+            f"VEESING['SIGNATURE'] must be a signature in 【】 of 2 to 10 characters; it is {value!r}.",
+            hint="For example 【维信科技】, as registered in the Veesing console.",
+            id="veesing.E008",
+        )
+
+
+def _opt_out_phrases(config: dict[str, Any]) -> Iterable[CheckMessage]:
+    value = config.get("OPT_OUT_PHRASES", DEFAULTS["OPT_OUT_PHRASES"])
+    if not isinstance(value, (list, tuple)) or not all(isinstance(p, str) and p for p in value):
+        yield Error(
+            "VEESING['OPT_OUT_PHRASES'] must be a list of texts such as 回T退订.",
+            id="veesing.E009",
+        )

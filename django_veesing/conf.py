@@ -7,6 +7,7 @@ in a project both work.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +24,12 @@ DEFAULTS: dict[str, Any] = {
     "BATCH_SIZE": 1000,
     "TIMEOUT": 10,
     "CONNECT_TIMEOUT": 5,
+    # Campaigns and sending.
+    "SIGNATURE": "",  # e.g. "【你的公司】", added to texts that carry none
+    "OPT_OUT_PHRASES": ["回T退订", "回TD退订", "拒收请回复R"],
+    "QUIET_HOURS": ("20:00", "08:00"),  # China time; marketing waits outside 08:00-20:00
+    "CHECK_BALANCE": True,  # refuse to start a campaign that costs more than the balance
+    "EXPIRE_AFTER_HOURS": 72,
 }
 
 
@@ -70,6 +77,39 @@ class VeesingSettings:
     @property
     def CONNECT_TIMEOUT(self) -> float:
         return float(self.get("CONNECT_TIMEOUT"))
+
+
+    @property
+    def SIGNATURE(self) -> str:
+        return str(self.get("SIGNATURE") or "")
+
+    @property
+    def OPT_OUT_PHRASES(self) -> list[str]:
+        return [str(phrase) for phrase in self.get("OPT_OUT_PHRASES") or []]
+
+    @property
+    def QUIET_HOURS(self) -> tuple[dt.time, dt.time] | None:
+        """(start, end) of the quiet window in China time, or None when disabled."""
+        value = self.get("QUIET_HOURS")
+        if not value:
+            return None
+        start, end = value
+        return parse_clock(start), parse_clock(end)
+
+    @property
+    def CHECK_BALANCE(self) -> bool:
+        return bool(self.get("CHECK_BALANCE"))
+
+    @property
+    def EXPIRE_AFTER_HOURS(self) -> float:
+        return float(self.get("EXPIRE_AFTER_HOURS"))
+
+
+def parse_clock(value: str | dt.time) -> dt.time:
+    """``"20:00"`` (or a ``datetime.time``) as a ``datetime.time``; ValueError if malformed."""
+    if isinstance(value, dt.time):
+        return value
+    return dt.datetime.strptime(str(value).strip(), "%H:%M").time()
 
 
 veesing_settings = VeesingSettings()

@@ -145,3 +145,15 @@ def refusal_for(message: str, response: Any = None) -> ProviderError:
     """The exception that stands for the provider's refusal ``message``."""
     cls = REFUSALS.get(_key(message or ""), UnknownProviderError)
     return cls(message or "returnStatus 0 without a message", response=response)
+
+
+class CampaignStateError(VeesingError):
+    """The campaign is not in a state that allows this (e.g. adding numbers once sent)."""
+
+
+class ContentError(VeesingError, ValueError):
+    """The text breaks the content rules; ``problems`` lists every message."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(" ".join(problems))
+        self.problems = problems

@@ -1,4 +1,10 @@
-"""Mainland China mobile numbers: the shape the provider takes.
+"""Mainland China mobile numbers: reading what people paste, and the shape the provider takes.
+
+``normalise`` turns ``+86 138-0013-8000``, ``0086 13800138000``, full-width digits and the
+like into the 11 digits the provider takes, and asks phonenumbers whether the number is a
+mainland mobile. phonenumbers stays the authority on validity; since a Chinese mobile
+number's validity is decided by its first seven digits (the 号段 block), its answer is
+cached per block, which makes it cheap for a million numbers.
 
 Imports nothing from Django's ORM, so the client can use it.
 """
@@ -6,12 +12,24 @@ Imports nothing from Django's ORM, so the client can use it.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
+
+import phonenumbers
+from django.utils.translation import gettext as _
 
 #: An 11-digit mainland mobile number as the provider takes it: 1, then 3–9, then 9 digits.
 MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 #: The same numbers joined by commas, as a request carries them; one match checks a batch.
 MOBILE_LIST = re.compile(r"1[3-9][0-9]{9}(?:,1[3-9][0-9]{9})*")
+#: What people put between digits: spaces, dashes of every width, dots, brackets.
+SEPARATORS = re.compile(r"[\s\-‐‑‒–—―−.·()/]")
+MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+class InvalidPhone(ValueError):
+    """``str()`` is a reason a person can act on."""
 
 
 def is_mainland_mobile(number: str) -> bool:
@@ -21,3 +39,38 @@ def is_mainland_mobile(number: str) -> bool:
 def malformed(numbers: Iterable[str]) -> list[str]:
     """The entries of ``numbers`` that are not 11-digit mainland mobiles, in order."""
     return [number for number in numbers if not is_mainland_mobile(number)]
+
+
+def normalise(raw: str) -> str:
+    """The 11-digit mainland mobile number in ``raw``, or ``InvalidPhone`` saying why not."""
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if not text:
+        raise InvalidPhone(_("empty"))
+    digits = SEPARATORS.sub("", text)
+    if digits.startswith("+"):
+        if not digits.startswith("+86"):
+            raise InvalidPhone(_("not a mainland China number (it does not start with +86)"))
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    elif len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    if not (digits.isascii() and digits.isdigit()):
+        raise InvalidPhone(_("contains characters that are not digits"))
+    if len(digits) != 11:
+        raise InvalidPhone(
+            _("has %(count)d digits; a mainland mobile number has 11") % {"count": len(digits)}
+        )
+    if not is_allocated_mobile_block(digits[:7]):
+        raise InvalidPhone(_("is not a mainland mobile number (no such mobile block)"))
+    return digits
+
+
+@lru_cache(maxsize=None)
+def is_allocated_mobile_block(prefix: str) -> bool:
+    """Whether phonenumbers takes 11-digit numbers starting with this 7-digit block as mobiles."""
+    try:
+        number = phonenumbers.parse(prefix + "0000", "CN")
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in MOBILE_TYPES

@@ -89,3 +89,37 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+MARKETING_TEXT = "【维信测试】会员日全场八折，回T退订"
+NOTICE_TEXT = "【维信测试】您的订单已发货"
+
+
+def mobiles(n: int, start: int = 13800000000) -> list[str]:
+    return [str(start + i) for i in range(n)]
+
+
+@pytest.fixture
+def make_campaign(db):
+    """make_campaign(phones, kind=..., content=..., schedule=True) -> Campaign"""
+    from django_veesing.models import Campaign
+
+    def make(phones, *, kind="notification", content=None, schedule=True, **fields):
+        text = content or (MARKETING_TEXT if kind == "marketing" else NOTICE_TEXT)
+        campaign = Campaign.objects.create(name="test", content=text, kind=kind, **fields)
+        campaign.add_recipients(phones)
+        if schedule:
+            campaign.schedule()
+        return campaign
+
+    return make
+
+
+def database_url() -> str:
+    """A URL of the test database, for worker processes a test starts."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"

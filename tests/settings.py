@@ -1,5 +1,8 @@
 """Minimal settings for the test suite; the database comes from DATABASE_URL (SQLite when unset)."""
 
+import os
+import tempfile
+
 import environ
 
 SECRET_KEY = "tests-only"
@@ -42,11 +45,18 @@ TEMPLATES = [
     }
 ]
 DATABASES = {"default": environ.Env().db("DATABASE_URL", default="sqlite:///:memory:")}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not memory, so that worker processes started by a test see the same data.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 30}
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = os.path.join(
+        tempfile.gettempdir(), f"django_veesing_test_{os.getpid()}.sqlite3"
+    )
 STATIC_URL = "static/"
 
 VEESING = {
     "APP_ID": "test-app-id",
     "APP_KEY": "test-app-key-S3CRET-zz9",
-    "API_URL": "http://127.0.0.1:9",
+    "API_URL": os.environ.get("VEESING_API_URL", "http://127.0.0.1:9"),
+    "BATCH_SIZE": int(os.environ.get("VEESING_BATCH_SIZE", "1000")),
     "CALLBACK_TOKEN": "test-callback-token-0123456789",
 }

@@ -1,0 +1,111 @@
+"""The content rules of Chinese SMS, in one place for the admin, the API and the pipeline.
+
+A text carries one 【signature】 of 2–10 characters at its start or end (a default may come
+from ``VEESING["SIGNATURE"]``), no other 【】, no emoji or refused symbols; a marketing text
+also tells recipients how to opt out. ``check`` reports every problem at once, with the
+length, segments and the text exactly as the phone will show it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from .segments import segments
+
+SIGNATURE = re.compile(r"【[^【】]{2,10}】")
+_LEADING = re.compile(r"^【([^【】]*)】")
+_TRAILING = re.compile(r"【([^【】]*)】$")
+MAX_LENGTH = 500
+#: Refused although not in a symbol category: reference mark, zero-width joiner, variation selectors.
+REFUSED_EXTRA = set("※\u200d") | {chr(c) for c in range(0xFE00, 0xFE10)}
+REFUSED_CATEGORIES = {"So", "Cs", "Co"}  # other symbols (★ ☆ ♥ emoji), surrogates, private use
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ContentReport:
+    text: str  # as the phone will show it
+    length: int
+    segments: int
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def messages(self) -> list[str]:
+        return [problem.message for problem in self.problems]
+
+
+def with_signature(content: str, default: str = "") -> str:
+    """``content`` with ``default`` put in front when it carries no signature of its own."""
+    content = content.strip()
+    if default and content and not (_LEADING.search(content) or _TRAILING.search(content)):
+        return default + content
+    return content
+
+
+def check(
+    content: str,
+    *,
+    marketing: bool,
+    default_signature: str = "",
+    opt_out_phrases: list[str] | tuple[str, ...] = (),
+) -> ContentReport:
+    """Every rule ``content`` breaks, with its length and segments."""
+    text = with_signature(content, default_signature)
+    problems = list(_problems(text, marketing, opt_out_phrases))
+    return ContentReport(text=text, length=len(text), segments=segments(text), problems=problems)
+
+
+def _problems(text: str, marketing: bool, opt_out_phrases: list[str] | tuple[str, ...]):
+    if not text:
+        yield Problem("empty", _("The text is empty."))
+        return
+    signature = _LEADING.search(text) or _TRAILING.search(text)
+    if not signature:
+        yield Problem(
+            "no_signature",
+            _("The text needs a signature such as 【公司名】 at its start or end."),
+        )
+    elif not 2 <= len(signature.group(1)) <= 10:
+        yield Problem(
+            "signature_length",
+            _("The signature 【%(signature)s】 must have 2 to 10 characters.")
+            % {"signature": signature.group(1)},
+        )
+    body = text[: signature.start()] + text[signature.end() :] if signature else text
+    if "【" in body or "】" in body:
+        yield Problem("brackets", _("Only the signature may use 【】; remove the others from the text."))
+    refused = sorted({ch for ch in text if _refused(ch)})
+    if refused:
+        yield Problem(
+            "symbols",
+            _("Remove the emoji or symbols the provider refuses: %(symbols)s")
+            % {"symbols": " ".join(refused)},
+        )
+    if len(text) > MAX_LENGTH:
+        yield Problem(
+            "too_long",
+            _("The text has %(length)d characters; at most %(max)d are allowed.")
+            % {"length": len(text), "max": MAX_LENGTH},
+        )
+    if marketing and opt_out_phrases and not any(phrase in text for phrase in opt_out_phrases):
+        yield Problem(
+            "no_opt_out",
+            _("A marketing text must tell recipients how to opt out, e.g. “%(phrase)s”.")
+            % {"phrase": opt_out_phrases[0]},
+        )
+
+
+def _refused(ch: str) -> bool:
+    return ch in REFUSED_EXTRA or unicodedata.category(ch) in REFUSED_CATEGORIES

@@ -1,0 +1,113 @@
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from django_veesing.exceptions import CampaignStateError, ConfigurationError, ContentError
+from django_veesing.models import Campaign, CampaignStatus
+from django_veesing.sending import SendReport, Sender, plan, resend_uncertain
+
+
+class Command(BaseCommand):
+    help = (
+        "Send every scheduled campaign that is due (or the campaigns named with --campaign, "
+        "now). With --loop, keep running as a worker. Exits non-zero when a campaign failed."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--campaign", type=int, nargs="+", metavar="ID", help="approve and send these campaigns now")
+        parser.add_argument("--loop", action="store_true", help="keep running, looking for due work every --interval")
+        parser.add_argument("--interval", type=float, default=5.0, help="seconds between looks in --loop (default 5)")
+        parser.add_argument("--dry-run", action="store_true", help="show what would go out; change nothing")
+        parser.add_argument(
+            "--resend-uncertain",
+            type=int,
+            metavar="CAMPAIGN",
+            help="resend the uncertain batches of this campaign: their numbers may receive the text twice",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        campaigns = self._campaigns(options["campaign"] or [])
+        if options["dry_run"]:
+            return self._dry_run(campaigns or list(Campaign.objects.filter(status=CampaignStatus.SCHEDULED)))
+        try:
+            sender = Sender()
+        except ConfigurationError as error:
+            raise CommandError(str(error)) from None
+        if options["resend_uncertain"]:
+            (campaign,) = self._campaigns([options["resend_uncertain"]])
+            numbers = resend_uncertain(campaign)
+            self.stdout.write(_("%(numbers)d numbers of uncertain batches will be sent again.") % {"numbers": numbers})
+            campaigns = [campaign]
+        for campaign in campaigns:
+            self._approve(campaign)
+        if options["loop"]:
+            return self._loop(sender, options["interval"])
+        reports = [sender.send(c) for c in campaigns] if campaigns else sender.send_due()
+        failed = [r for r in reports if self._show(r)]
+        if failed:
+            raise CommandError(
+                _("%(count)d campaign(s) failed: %(messages)s")
+                % {"count": len(failed), "messages": "; ".join(r.message for r in failed)}
+            )
+
+    def _campaigns(self, ids: list[int]) -> list[Campaign]:
+        found = {c.pk: c for c in Campaign.objects.filter(pk__in=ids)}
+        missing = [str(pk) for pk in ids if pk not in found]
+        if missing:
+            raise CommandError(_("No campaign with id %(ids)s.") % {"ids": ", ".join(missing)})
+        return [found[pk] for pk in ids]
+
+    def _approve(self, campaign: Campaign) -> None:
+        if campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.SENDING):
+            return
+        try:
+            campaign.schedule()
+        except (CampaignStateError, ContentError) as error:
+            raise CommandError(f"{campaign.pk} «{campaign.name}»: {error}") from None
+
+    def _loop(self, sender: Sender, interval: float) -> None:
+        self.stdout.write(_("Sending worker %(worker)s started; Ctrl-C stops it.") % {"worker": sender.worker})
+        try:
+            while True:
+                for report in sender.send_due():
+                    self._show(report)
+                time.sleep(interval)
+        except KeyboardInterrupt:
+            self.stdout.write(_("Worker stopped."))
+
+    def _show(self, report: SendReport) -> bool:
+        """Print one campaign's report; True when the campaign failed."""
+        line = _(
+            "Campaign %(id)s: %(status)s — %(batches)d batches, %(submitted)d submitted, "
+            "%(failed)d failed, %(skipped)d skipped, %(uncertain)d uncertain batches"
+        ) % {
+            "id": report.campaign_id,
+            "status": CampaignStatus(report.status).label if report.status else "?",
+            "batches": report.batches,
+            "submitted": report.submitted,
+            "failed": report.failed,
+            "skipped": report.skipped,
+            "uncertain": report.uncertain,
+        }
+        if report.waiting:
+            line += " — " + (_("waiting for quiet hours to end") if report.waiting == "quiet_hours" else _("waiting for its send time"))
+        if report.message:
+            line += f" — {report.message}"
+        style = self.style.ERROR if report.campaign_failed else self.style.SUCCESS
+        self.stdout.write(style(line))
+        return report.campaign_failed
+
+    def _dry_run(self, campaigns: list[Campaign]) -> None:
+        if not campaigns:
+            self.stdout.write(_("Nothing scheduled."))
+        for campaign in campaigns:
+            figures = plan(campaign)
+            self.stdout.write(
+                _(
+                    "Campaign %(id)s «%(name)s»: %(numbers)d numbers in %(batches)d batches, "
+                    "%(opted_out)d opted out, %(segments)d message(s) each, %(messages)d billed — not sent (dry run)"
+                )
+                % {"id": campaign.pk, "name": campaign.name, **figures}
+            )

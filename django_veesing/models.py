@@ -1,0 +1,341 @@
+"""Campaigns, their recipients and batches, and opt-outs.
+
+State changes that concern many rows are set-based (one UPDATE per batch, never one per
+number); the campaign's counts by recipient status are kept on the campaign row and moved
+with ``F()`` expressions in the same transaction as the change they count, so no page
+and no push ever needs a COUNT over a million recipients.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from . import content as content_rules
+from .conf import veesing_settings
+from .exceptions import CampaignStateError, ContentError
+from .phones import InvalidPhone, normalise
+from .schedule import in_quiet_hours
+from .segments import segments
+
+IMPORT_CHUNK = 2000  # numbers per INSERT; stays under SQLite's limit of bound variables
+MAX_INVALID_KEPT = 10_000
+PROVIDER_SCHEDULE_AHEAD = dt.timedelta(minutes=30)
+
+
+class CampaignKind(models.TextChoices):
+    MARKETING = "marketing", _("marketing")
+    NOTIFICATION = "notification", _("notification")
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    SCHEDULED = "scheduled", _("scheduled")
+    SENDING = "sending", _("sending")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class RecipientStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    SUBMITTED = "submitted", _("submitted")
+    DELIVERED = "delivered", _("delivered")
+    FAILED = "failed", _("failed")
+    SKIPPED = "skipped", _("skipped (opted out)")
+    EXPIRED = "expired", _("expired (no receipt)")
+
+
+class BatchState(models.TextChoices):
+    CLAIMED = "claimed", _("claimed")
+    SUBMITTED = "submitted", _("submitted")
+    REFUSED = "refused", _("refused")
+    UNCERTAIN = "uncertain", _("uncertain")
+    RELEASED = "released", _("released (not sent)")
+    RESENT = "resent", _("resent by an operator")
+
+
+class OptOutSource(models.TextChoices):
+    REPLY = "reply", _("reply")
+    ADMIN = "admin", _("admin")
+    IMPORT = "import", _("import")
+
+
+@dataclass
+class ImportResult:
+    added: int = 0
+    duplicates: int = 0
+    invalid_count: int = 0
+    #: (entry, reason) for the first ``MAX_INVALID_KEPT`` invalid entries.
+    invalid: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Campaign(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    content = models.TextField(
+        _("content"),
+        help_text=_("Start or end with your signature in 【】; marketing texts need an opt-out phrase such as 回T退订."),
+    )
+    kind = models.CharField(
+        _("kind"),
+        max_length=16,
+        choices=CampaignKind.choices,
+        default=CampaignKind.MARKETING,
+        help_text=_("Marketing texts obey opt-outs and quiet hours; notifications do not."),
+    )
+    send_at = models.DateTimeField(_("send at"), null=True, blank=True)
+    schedule_at_provider = models.BooleanField(
+        _("scheduled by the provider"),
+        default=False,
+        help_text=_("Hand the campaign to the provider with its send time (30 minutes or more ahead) instead of waiting here."),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT, db_index=True
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    last_message = models.TextField(_("last message"), blank=True)
+
+    total_count = models.PositiveIntegerField(_("recipients"), default=0)
+    pending_count = models.PositiveIntegerField(_("pending"), default=0)
+    submitted_count = models.PositiveIntegerField(_("submitted"), default=0)
+    delivered_count = models.PositiveIntegerField(_("delivered"), default=0)
+    failed_count = models.PositiveIntegerField(_("failed"), default=0)
+    skipped_count = models.PositiveIntegerField(_("skipped"), default=0)
+    expired_count = models.PositiveIntegerField(_("expired"), default=0)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-created_at"]
+        permissions = [("send_campaign", _("Can send, schedule, cancel and resend campaigns"))]
+        indexes = [models.Index(fields=["status", "send_at"], name="veesing_campaign_due")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    # -- content and cost ---------------------------------------------------------------
+
+    @property
+    def is_marketing(self) -> bool:
+        return self.kind == CampaignKind.MARKETING
+
+    def content_report(self) -> content_rules.ContentReport:
+        return content_rules.check(
+            self.content,
+            marketing=self.is_marketing,
+            default_signature=veesing_settings.SIGNATURE,
+            opt_out_phrases=veesing_settings.OPT_OUT_PHRASES,
+        )
+
+    @property
+    def text(self) -> str:
+        """The text as the phone will show it (with the default signature if it had none)."""
+        return content_rules.with_signature(self.content, veesing_settings.SIGNATURE)
+
+    @property
+    def segments(self) -> int:
+        return segments(self.text)
+
+    def counts(self) -> dict[str, int]:
+        return {status: getattr(self, f"{status}_count") for status in RecipientStatus.values}
+
+    # -- recipients ---------------------------------------------------------------------
+
+    def add_recipients(self, phones: Iterable[str]) -> ImportResult:
+        """Add numbers in any pasted format; streams, and inserts in chunks.
+
+        Each entry is normalised to 11 digits; numbers already in the campaign (or twice in
+        ``phones``) count as duplicates, and invalid entries are returned with a reason.
+        """
+        if self.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
+            raise CampaignStateError(
+                gettext("Numbers can only be added to a draft or scheduled campaign; this one is %(status)s.")
+                % {"status": self.get_status_display()}
+            )
+        result = ImportResult()
+        for chunk in _chunks(phones, IMPORT_CHUNK):
+            numbers = self._normalise_chunk(chunk, result)
+            with transaction.atomic():
+                existing = set(
+                    Recipient.objects.filter(campaign=self, phone__in=numbers).values_list("phone", flat=True)
+                )
+                new = [number for number in numbers if number not in existing]
+                Recipient.objects.bulk_create(
+                    [Recipient(campaign=self, phone=number) for number in new], ignore_conflicts=True
+                )
+                move_counts(self.pk, total=len(new), pending=len(new))
+            result.added += len(new)
+            result.duplicates += len(existing)
+        self.refresh_from_db(fields=[f"{s}_count" for s in RecipientStatus.values] + ["total_count"])
+        return result
+
+    @staticmethod
+    def _normalise_chunk(chunk: list[str], result: ImportResult) -> list[str]:
+        numbers: dict[str, None] = {}
+        for entry in chunk:
+            try:
+                number = normalise(entry)
+            except InvalidPhone as reason:
+                result.invalid_count += 1
+                if len(result.invalid) < MAX_INVALID_KEPT:
+                    result.invalid.append((entry, str(reason)))
+                continue
+            if number in numbers:
+                result.duplicates += 1
+            numbers[number] = None
+        return list(numbers)
+
+    # -- state changes ------------------------------------------------------------------
+
+    def schedule(self, at: dt.datetime | None = None, *, at_provider: bool | None = None) -> None:
+        """Approve for sending now, or at ``at``. Raises ``ContentError`` or ``CampaignStateError``."""
+        if at_provider is not None:
+            self.schedule_at_provider = at_provider
+        if self.status not in (CampaignStatus.DRAFT, CampaignStatus.FAILED, CampaignStatus.SCHEDULED):
+            raise CampaignStateError(
+                gettext("Only a draft, failed or scheduled campaign can be scheduled; this one is %(status)s.")
+                % {"status": self.get_status_display()}
+            )
+        report = self.content_report()
+        if not report.ok:
+            raise ContentError(report.messages())
+        if not self.total_count:
+            raise CampaignStateError(gettext("The campaign has no recipients yet."))
+        self._check_send_time(at)
+        updated = Campaign.objects.filter(pk=self.pk, status=self.status).update(
+            status=CampaignStatus.SCHEDULED,
+            send_at=at,
+            schedule_at_provider=self.schedule_at_provider,
+            last_message="",
+        )
+        if not updated:
+            raise CampaignStateError(gettext("The campaign changed meanwhile; reload it and try again."))
+        self.refresh_from_db()
+
+    def _check_send_time(self, at: dt.datetime | None) -> None:
+        if at is None:
+            if self.schedule_at_provider:
+                raise CampaignStateError(gettext("Scheduling by the provider needs a send time."))
+            return
+        if timezone.is_naive(at):
+            raise CampaignStateError(gettext("The send time must carry a time zone."))
+        if self.schedule_at_provider and at - timezone.now() < PROVIDER_SCHEDULE_AHEAD:
+            raise CampaignStateError(
+                gettext("The provider schedules only 30 minutes or more ahead; choose a later time or let the app schedule it.")
+            )
+        if self.schedule_at_provider and self.is_marketing and in_quiet_hours(at):
+            raise CampaignStateError(
+                gettext("The send time falls in the quiet hours, when marketing texts may not be sent.")
+            )
+
+    def cancel(self) -> bool:
+        """Stop before or between batches. False when the campaign was already finished."""
+        updated = Campaign.objects.filter(
+            pk=self.pk,
+            status__in=[CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.SENDING],
+        ).update(status=CampaignStatus.CANCELLED, finished_at=timezone.now())
+        self.refresh_from_db()
+        return bool(updated)
+
+    def recount(self) -> None:
+        """Recompute the counts from the recipients (a repair tool; costs a scan)."""
+        rows = Recipient.objects.filter(campaign=self).values("status").annotate(n=models.Count("id"))
+        found = {row["status"]: row["n"] for row in rows}
+        values = {f"{status}_count": found.get(status, 0) for status in RecipientStatus.values}
+        Campaign.objects.filter(pk=self.pk).update(total_count=sum(found.values()), **values)
+        self.refresh_from_db()
+
+
+class Batch(models.Model):
+    """One call to the provider: claimed in the database before it, settled right after."""
+
+    # Indexed by (campaign, state) below.
+    campaign = models.ForeignKey(
+        Campaign, models.CASCADE, related_name="batches", verbose_name=_("campaign"), db_index=False
+    )
+    state = models.CharField(_("state"), max_length=16, choices=BatchState.choices, default=BatchState.CLAIMED)
+    size = models.PositiveIntegerField(_("numbers"), default=0)
+    task_id = models.CharField(_("task id"), max_length=64, blank=True, db_index=True)
+    success_count = models.PositiveIntegerField(_("accepted by the provider"), null=True, blank=True)
+    remain_point = models.BigIntegerField(_("balance after"), null=True, blank=True)
+    message = models.TextField(_("provider's message"), blank=True)
+    claimed_by = models.CharField(_("claimed by"), max_length=200, blank=True)
+    claimed_at = models.DateTimeField(_("claimed"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["campaign", "state"], name="veesing_batch_state")]
+
+    def __str__(self) -> str:
+        return gettext("batch %(id)s (%(state)s)") % {"id": self.pk, "state": self.get_state_display()}
+
+
+class Recipient(models.Model):
+    # Indexed by the (campaign, phone) unique constraint below.
+    campaign = models.ForeignKey(
+        Campaign, models.CASCADE, related_name="recipients", verbose_name=_("campaign"), db_index=False
+    )
+    phone = models.CharField(_("phone"), max_length=11)
+    status = models.CharField(
+        _("status"), max_length=16, choices=RecipientStatus.choices, default=RecipientStatus.PENDING
+    )
+    batch = models.ForeignKey(
+        Batch, models.SET_NULL, null=True, blank=True, related_name="recipients", verbose_name=_("batch")
+    )
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    receipt_code = models.CharField(_("receipt code"), max_length=32, blank=True)
+    receipt_at = models.DateTimeField(_("receipt time"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
+        constraints = [models.UniqueConstraint(fields=["campaign", "phone"], name="veesing_recipient_unique")]
+        indexes = [
+            models.Index(fields=["campaign", "status", "batch"], name="veesing_recipient_claim"),
+            models.Index(fields=["task_id", "phone"], name="veesing_recipient_task"),
+            models.Index(fields=["phone"], name="veesing_recipient_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return self.phone
+
+
+class OptOut(models.Model):
+    phone = models.CharField(_("phone"), max_length=11, unique=True)
+    source = models.CharField(_("source"), max_length=16, choices=OptOutSource.choices, default=OptOutSource.ADMIN)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("opt-out")
+        verbose_name_plural = _("opt-outs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.phone
+
+
+def move_counts(campaign_id: int, **changes: int) -> None:
+    """Add to the campaign's counts, e.g. ``move_counts(id, pending=-5, submitted=5)``."""
+    values = {f"{name}_count": F(f"{name}_count") + n for name, n in changes.items() if n}
+    if values:
+        Campaign.objects.filter(pk=campaign_id).update(**values)
+
+
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk

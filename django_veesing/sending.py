@@ -1,0 +1,421 @@
+"""The only code that joins models and the client: claims work and sends it in batches.
+
+Never twice. Each batch is claimed in the database (committed) before its HTTP call and
+settled in one transaction right after:
+
+- accepted → the batch is ``submitted``, its numbers too;
+- the connection could not be made (``maybe_sent`` False) → the batch is ``released``
+  and its numbers go out on a later run;
+- no readable answer (timeout, 5xx, garbage) → the batch is ``uncertain``: the provider
+  may have sent it, so it is never resent without an operator's word
+  (``resend_uncertain``);
+- a refusal about the numbers → those numbers fail, the campaign goes on;
+- a refusal about the account or the request → the campaign fails, nothing is submitted.
+
+A worker that dies between claim and settlement leaves a ``claimed`` batch; the next run
+turns it ``uncertain`` (when its worker is known dead, or the claim is older than any call
+could take). Workers claim with ``SELECT … FOR UPDATE SKIP LOCKED``, so any number of them
+can share a campaign on PostgreSQL without two claiming one number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import schedule, signals
+from .client import VeesingClient
+from .conf import veesing_settings
+from .exceptions import InvalidRequest, ProviderError, TransportError
+from .models import (
+    Batch,
+    BatchState,
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    OptOut,
+    Recipient,
+    RecipientStatus,
+    move_counts,
+)
+from .segments import cost
+
+logger = logging.getLogger(__name__)
+
+PENDING, SUBMITTED, FAILED, SKIPPED = (
+    RecipientStatus.PENDING,
+    RecipientStatus.SUBMITTED,
+    RecipientStatus.FAILED,
+    RecipientStatus.SKIPPED,
+)
+
+
+@dataclass
+class SendReport:
+    """What one run did to one campaign."""
+
+    campaign_id: int
+    status: str = ""
+    batches: int = 0
+    submitted: int = 0
+    failed: int = 0
+    skipped: int = 0
+    uncertain: int = 0
+    message: str = ""
+    waiting: str | None = None  # why a due campaign did not start, if it did not
+
+    @property
+    def campaign_failed(self) -> bool:
+        return self.status == CampaignStatus.FAILED
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Sender:
+    """Sends campaigns. One per worker process; holds one client (one keep-alive session)."""
+
+    client_class = VeesingClient
+
+    def __init__(
+        self,
+        client: VeesingClient | None = None,
+        *,
+        worker: str | None = None,
+        clock: Callable[[], dt.datetime] = timezone.now,
+    ) -> None:
+        self.client = client or self.client_class.from_settings()
+        self.worker = worker or worker_name()
+        self.clock = clock
+
+    # -- what is due --------------------------------------------------------------------
+
+    def due_campaigns(self) -> list[Campaign]:
+        """Scheduled campaigns whose time has come, and campaigns already sending."""
+        now = self.clock()
+        candidates = Campaign.objects.filter(
+            status__in=[CampaignStatus.SCHEDULED, CampaignStatus.SENDING]
+        ).order_by("send_at", "id")
+        return [c for c in candidates if c.status == CampaignStatus.SENDING or not schedule.waits_for(c, now)]
+
+    def send_due(self) -> list[SendReport]:
+        return [self.send(campaign) for campaign in self.due_campaigns()]
+
+    # -- one campaign -------------------------------------------------------------------
+
+    def send(self, campaign: Campaign) -> SendReport:
+        """Send what remains of ``campaign``, batch after batch, until done or stopped."""
+        report = SendReport(campaign.pk)
+        if not self._start(campaign, report):
+            report.status = Campaign.objects.get(pk=campaign.pk).status
+            return report
+        self._settle_abandoned(campaign)
+        while self._still_sending(campaign, report):
+            claim = self._claim(campaign, report)
+            if claim is None:
+                self._finish_if_done(campaign)
+                break
+            batch, phones = claim
+            if batch is None:
+                continue  # every number of that chunk had opted out
+            if not self._submit(campaign, batch, phones, report):
+                break
+        campaign.refresh_from_db()
+        report.status = campaign.status
+        report.message = report.message or campaign.last_message
+        return report
+
+    def _start(self, campaign: Campaign, report: SendReport) -> bool:
+        campaign.refresh_from_db()
+        if campaign.status == CampaignStatus.SENDING:
+            return True
+        if campaign.status != CampaignStatus.SCHEDULED:
+            return False
+        now = self.clock()
+        report.waiting = schedule.waits_for(campaign, now)
+        if report.waiting:
+            return False
+        if campaign.is_marketing:
+            report.skipped += skip_opted_out(campaign)
+        if not self._balance_covers(campaign, report):
+            return False
+        started = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SCHEDULED).update(
+            status=CampaignStatus.SENDING, started_at=now, last_message=""
+        )
+        if started:
+            campaign.refresh_from_db()
+            logger.info("Campaign %s started by %s", campaign.pk, self.worker)
+            _after_commit(signals.campaign_started, Campaign, campaign=campaign)
+        return True
+
+    def _balance_covers(self, campaign: Campaign, report: SendReport) -> bool:
+        if not veesing_settings.CHECK_BALANCE:
+            return True
+        campaign.refresh_from_db(fields=["pending_count"])
+        needed = cost(campaign.text, campaign.pending_count)
+        try:
+            balance = self.client.balance()
+        except ProviderError as error:
+            self._fail(campaign, error.message)
+            report.message = error.message
+            return False
+        except TransportError as error:
+            report.message = _("Could not ask the provider for the balance: %(error)s") % {"error": error}
+            return False
+        if balance < needed:
+            message = _(
+                "The balance (%(balance)s messages) does not cover this campaign (%(needed)s messages); "
+                "top up the account, then schedule it again."
+            ) % {"balance": balance, "needed": needed}
+            self._fail(campaign, message)
+            report.message = message
+            return False
+        return True
+
+    def _still_sending(self, campaign: Campaign, report: SendReport) -> bool:
+        status = Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True).first()
+        if status != CampaignStatus.SENDING:
+            return False
+        if campaign.kind == CampaignKind.MARKETING and schedule.in_quiet_hours(self.clock()):
+            report.waiting = "quiet_hours"
+            return False
+        return True
+
+    # -- claim, submit, settle ----------------------------------------------------------
+
+    def _claim(self, campaign: Campaign, report: SendReport) -> tuple[Batch | None, list[str]] | None:
+        """Claim the next batch: None when no work is left, (None, []) when all opted out."""
+        with transaction.atomic():
+            rows = list(
+                Recipient.objects.filter(campaign_id=campaign.pk, status=PENDING, batch__isnull=True)
+                .order_by("id")
+                .select_for_update(skip_locked=True)
+                .values_list("id", "phone")[: veesing_settings.BATCH_SIZE]
+            )
+            if not rows:
+                return None
+            phones = [phone for _id, phone in rows]
+            opted_out = set()
+            if campaign.is_marketing:
+                opted_out = set(OptOut.objects.filter(phone__in=phones).values_list("phone", flat=True))
+            if opted_out:
+                Recipient.objects.filter(campaign_id=campaign.pk, phone__in=opted_out).filter(
+                    status=PENDING, batch__isnull=True
+                ).update(status=SKIPPED)
+                move_counts(campaign.pk, pending=-len(opted_out), skipped=len(opted_out))
+                report.skipped += len(opted_out)
+                rows = [(pk, phone) for pk, phone in rows if phone not in opted_out]
+                phones = [phone for _id, phone in rows]
+                if not rows:
+                    return None, []
+            batch = Batch.objects.create(
+                campaign_id=campaign.pk, size=len(rows), claimed_by=self.worker, claimed_at=self.clock()
+            )
+            Recipient.objects.filter(id__in=[pk for pk, _phone in rows]).update(batch=batch)
+        return batch, phones
+
+    def _submit(self, campaign: Campaign, batch: Batch, phones: list[str], report: SendReport) -> bool:
+        """Send one claimed batch and settle it. False when this run should stop."""
+        report.batches += 1
+        try:
+            result = self.client.send(phones, campaign.text, send_time=schedule.provider_send_time(campaign, self.clock()))
+        except TransportError as error:
+            if error.maybe_sent:
+                mark_uncertain(batch, error.message)
+                report.uncertain += 1
+            else:
+                release(batch, error.message)
+            _note(campaign, error.message)
+            report.message = error.message
+            return False
+        except ProviderError as error:
+            if error.scope == "numbers":
+                fail_numbers(batch, error.message)
+                report.failed += len(phones)
+                _note(campaign, error.message)
+                return True
+            release(batch, error.message, state=BatchState.REFUSED)
+            self._fail(campaign, error.message)
+            report.message = error.message
+            return False
+        except InvalidRequest as error:
+            fail_numbers(batch, error.message)
+            report.failed += len(phones)
+            return True
+        mark_submitted(batch, result.task_id, result.success_count, result.remain_point, result.message, self.clock())
+        report.submitted += len(phones)
+        return True
+
+    def _fail(self, campaign: Campaign, message: str) -> None:
+        Campaign.objects.filter(pk=campaign.pk).exclude(status=CampaignStatus.CANCELLED).update(
+            status=CampaignStatus.FAILED, last_message=message, finished_at=self.clock()
+        )
+        logger.warning("Campaign %s failed: %s", campaign.pk, message)
+
+    def _finish_if_done(self, campaign: Campaign) -> None:
+        self._settle_abandoned(campaign)
+        if Batch.objects.filter(campaign_id=campaign.pk, state=BatchState.CLAIMED).exists():
+            return  # another worker is still sending a batch
+        if Recipient.objects.filter(campaign_id=campaign.pk, status=PENDING, batch__isnull=True).exists():
+            return
+        finished = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENDING).update(
+            status=CampaignStatus.SENT, finished_at=self.clock()
+        )
+        if finished:
+            campaign.refresh_from_db()
+            logger.info("Campaign %s sent", campaign.pk)
+            _after_commit(signals.campaign_finished, Campaign, campaign=campaign)
+
+    def _settle_abandoned(self, campaign: Campaign) -> None:
+        """Claimed batches whose worker died are uncertain: they may have reached the provider."""
+        stale_after = dt.timedelta(seconds=2 * (veesing_settings.TIMEOUT + veesing_settings.CONNECT_TIMEOUT) + 60)
+        now = self.clock()
+        for batch in Batch.objects.filter(campaign_id=campaign.pk, state=BatchState.CLAIMED).exclude(
+            claimed_by=self.worker
+        ):
+            if _worker_is_dead(batch.claimed_by) or now - batch.claimed_at > stale_after:
+                mark_uncertain(
+                    batch,
+                    _("The worker %(worker)s stopped while sending this batch; the provider may have received it.")
+                    % {"worker": batch.claimed_by},
+                )
+
+
+# -- settling a batch (module functions: the admin and the commands use them too) ---------
+
+
+def mark_submitted(
+    batch: Batch, task_id: str, success_count: int, remain_point: int | None, message: str, now: dt.datetime
+) -> None:
+    with transaction.atomic():
+        settled = Batch.objects.filter(pk=batch.pk, state__in=[BatchState.CLAIMED, BatchState.UNCERTAIN]).update(
+            state=BatchState.SUBMITTED,
+            task_id=task_id,
+            success_count=success_count,
+            remain_point=remain_point,
+            message=message,
+            sent_at=now,
+        )
+        if not settled:
+            return
+        moved = Recipient.objects.filter(batch_id=batch.pk, status=PENDING).update(status=SUBMITTED, task_id=task_id)
+        move_counts(batch.campaign_id, pending=-moved, submitted=moved)
+    batch.refresh_from_db()
+    _after_commit(signals.batch_submitted, Batch, batch=batch)
+
+
+def mark_uncertain(batch: Batch, message: str) -> None:
+    Batch.objects.filter(pk=batch.pk, state=BatchState.CLAIMED).update(state=BatchState.UNCERTAIN, message=message)
+    logger.warning("Batch %s is uncertain: %s", batch.pk, message)
+
+
+def release(batch: Batch, message: str, state: str = BatchState.RELEASED) -> None:
+    """Nothing was sent: the numbers return to the campaign's pending work."""
+    with transaction.atomic():
+        Recipient.objects.filter(batch_id=batch.pk, status=PENDING).update(batch=None)
+        _settle(batch, state, message)
+
+
+def fail_numbers(batch: Batch, message: str) -> None:
+    with transaction.atomic():
+        moved = Recipient.objects.filter(batch_id=batch.pk, status=PENDING).update(status=FAILED, error=message)
+        move_counts(batch.campaign_id, pending=-moved, failed=moved)
+        _settle(batch, BatchState.REFUSED, message)
+
+
+def _settle(batch: Batch, state: str, message: str) -> None:
+    Batch.objects.filter(pk=batch.pk).update(state=state, message=message)
+
+
+def skip_opted_out(campaign: Campaign) -> int:
+    """Mark the campaign's pending numbers that opted out as skipped."""
+    with transaction.atomic():
+        skipped = Recipient.objects.filter(
+            campaign_id=campaign.pk,
+            status=PENDING,
+            batch__isnull=True,
+            phone__in=OptOut.objects.values("phone"),
+        ).update(status=SKIPPED)
+        move_counts(campaign.pk, pending=-skipped, skipped=skipped)
+    return skipped
+
+
+def resend_uncertain(campaign: Campaign) -> int:
+    """On an operator's word: put the numbers of uncertain batches back to be sent.
+
+    Those numbers may receive the text twice. Returns how many numbers will be resent.
+    """
+    if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.DRAFT):
+        return 0
+    with transaction.atomic():
+        batches = Batch.objects.filter(campaign_id=campaign.pk, state=BatchState.UNCERTAIN)
+        numbers = Recipient.objects.filter(batch__in=batches, status=PENDING).update(batch=None)
+        batches.update(state=BatchState.RESENT)
+        if numbers and campaign.status in (CampaignStatus.SENT, CampaignStatus.FAILED):
+            Campaign.objects.filter(pk=campaign.pk).update(
+                status=CampaignStatus.SCHEDULED, send_at=None, schedule_at_provider=False, finished_at=None
+            )
+    campaign.refresh_from_db()
+    return numbers
+
+
+def expire(after_hours: float | None = None, now: dt.datetime | None = None) -> int:
+    """Mark submitted numbers with no receipt after ``after_hours`` as expired."""
+    hours = veesing_settings.EXPIRE_AFTER_HOURS if after_hours is None else after_hours
+    cutoff = (now or timezone.now()) - dt.timedelta(hours=hours)
+    expired = 0
+    batches = Batch.objects.filter(state=BatchState.SUBMITTED, sent_at__lt=cutoff, recipients__status=SUBMITTED)
+    for batch_id, campaign_id in batches.values_list("id", "campaign_id").distinct():
+        with transaction.atomic():
+            n = Recipient.objects.filter(batch_id=batch_id, status=SUBMITTED).update(status=RecipientStatus.EXPIRED)
+            move_counts(campaign_id, submitted=-n, expired=n)
+        expired += n
+    return expired
+
+
+def plan(campaign: Campaign) -> dict[str, int]:
+    """What sending ``campaign`` would do now, without doing it (for ``--dry-run``)."""
+    pending = Recipient.objects.filter(campaign_id=campaign.pk, status=PENDING, batch__isnull=True)
+    opted_out = pending.filter(phone__in=OptOut.objects.values("phone")).count() if campaign.is_marketing else 0
+    numbers = pending.count() - opted_out
+    size = veesing_settings.BATCH_SIZE
+    return {
+        "numbers": numbers,
+        "opted_out": opted_out,
+        "batches": -(-numbers // size),
+        "segments": campaign.segments,
+        "messages": cost(campaign.text, numbers),
+    }
+
+
+def _note(campaign: Campaign, message: str) -> None:
+    Campaign.objects.filter(pk=campaign.pk).update(last_message=message)
+
+
+def _worker_is_dead(worker: str) -> bool:
+    """True when ``worker`` ("host:pid") ran on this host and that process is gone."""
+    host, _sep, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _after_commit(signal: Signal, sender: type, **kwargs: object) -> None:
+    transaction.on_commit(lambda: signal.send(sender=sender, **kwargs))
+

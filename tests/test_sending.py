@@ -1,0 +1,326 @@
+"""The sending pipeline against the simulator over loopback."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from django_veesing import signals
+from django_veesing.client import CHINA, VeesingClient
+from django_veesing.models import Batch, BatchState, Campaign, CampaignStatus, OptOut, Recipient, RecipientStatus
+from django_veesing.sending import Sender, expire, resend_uncertain
+
+from .conftest import mobiles
+
+NOON_IN_CHINA = dt.datetime(2026, 11, 26, 12, 0, tzinfo=CHINA)
+
+
+class Clock:
+    def __init__(self, now: dt.datetime = NOON_IN_CHINA) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+def sender(simulator, settings):
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 1000}
+    return Sender(clock=Clock())
+
+
+def statuses(campaign):
+    return dict(Recipient.objects.filter(campaign=campaign).values_list("phone", "status"))
+
+
+def test_sends_in_batches_each_number_once(simulator, sender, make_campaign):
+    campaign = make_campaign(mobiles(2500))
+    report = sender.send(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT
+    assert (report.batches, report.submitted) == (3, 2500)
+    assert simulator.record.sent_more_than_once() == {}
+    assert set(simulator.record.accepted) == set(mobiles(2500))
+    assert [r.numbers for r in simulator.record.group_requests()] == [1000, 1000, 500]
+    assert campaign.counts()["submitted"] == 2500 and campaign.pending_count == 0
+    batches = list(campaign.batches.all())
+    assert {b.state for b in batches} == {BatchState.SUBMITTED}
+    assert {b.task_id for b in batches} == set(simulator.record.tasks)
+    for batch in batches:
+        assert set(batch.recipients.values_list("phone", flat=True)) == set(simulator.record.tasks[batch.task_id])
+        assert set(batch.recipients.values_list("task_id", flat=True)) == {batch.task_id}
+    assert batches[-1].remain_point == simulator.provider.balance
+    assert campaign.started_at and campaign.finished_at
+
+
+def test_rerun_sends_nothing_again(simulator, sender, make_campaign):
+    campaign = make_campaign(mobiles(1200))
+    sender.send(campaign)
+    sender.send(campaign)
+    assert sender.send_due() == []
+    assert sum(simulator.record.accepted.values()) == 1200
+
+
+def query_count(settings, make_campaign, sender, batch_size):
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": batch_size}
+    campaign = make_campaign(mobiles(4 * batch_size, start=13800000000 + batch_size * 10))
+    sender._start(campaign, __import__("django_veesing.sending").sending.SendReport(campaign.pk))
+    with CaptureQueriesContext(connection) as queries:
+        sender.send(campaign)
+    return len(queries)
+
+
+def test_queries_per_batch_do_not_grow_with_batch_size(settings, simulator, sender, make_campaign, django_assert_max_num_queries):
+    small = query_count(settings, make_campaign, sender, 10)
+    large = query_count(settings, make_campaign, sender, 400)
+    assert small == large
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 50}
+    campaign = make_campaign(mobiles(50, start=13900000000))
+    with django_assert_max_num_queries(30):
+        sender.send(campaign)  # one batch, start and finish included
+
+
+def test_opted_out_numbers_are_skipped_for_marketing_only(simulator, sender, make_campaign):
+    OptOut.objects.create(phone="13800000001")
+    marketing = make_campaign(mobiles(3), kind="marketing")
+    notice = make_campaign(mobiles(3), kind="notification")
+    sender.send(marketing)
+    assert statuses(marketing)["13800000001"] == RecipientStatus.SKIPPED
+    simulator.configure(per_minute_limit=False)
+    sender.send(notice)
+    assert statuses(notice)["13800000001"] == RecipientStatus.SUBMITTED
+    assert simulator.record.accepted["13800000001"] == 1
+    marketing.refresh_from_db()
+    assert (marketing.skipped_count, marketing.submitted_count) == (1, 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_opt_out_during_sending_is_honoured(simulator, sender, make_campaign, settings):
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 2}
+    campaign = make_campaign(mobiles(4), kind="marketing")
+
+    def opt_out_late(sender, batch, **kwargs):
+        OptOut.objects.get_or_create(phone="13800000003")
+
+    signals.batch_submitted.connect(opt_out_late)
+    try:
+        Sender(clock=Clock()).send(campaign)
+    finally:
+        signals.batch_submitted.disconnect(opt_out_late)
+    assert statuses(campaign)["13800000003"] == RecipientStatus.SKIPPED
+    assert "13800000003" not in simulator.record.accepted
+
+
+def test_provider_unreachable_keeps_numbers_pending_then_sends(simulator, make_campaign, settings, closed_port):
+    campaign = make_campaign(mobiles(10))
+    settings.VEESING = {**settings.VEESING, "API_URL": f"http://127.0.0.1:{closed_port}", "CHECK_BALANCE": False}
+    report = Sender(clock=Clock()).send(campaign)
+    assert "could not connect" in report.message
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENDING
+    assert campaign.pending_count == 10 and "could not connect" in campaign.last_message
+    assert Batch.objects.get(campaign=campaign).state == BatchState.RELEASED
+    assert not Recipient.objects.filter(campaign=campaign, batch__isnull=False).exists()
+    settings.VEESING = {**settings.VEESING, "API_URL": simulator.url}
+    Sender(clock=Clock()).send(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT and campaign.submitted_count == 10
+    assert simulator.record.accepted == dict.fromkeys(mobiles(10), 1)
+
+
+@pytest.mark.parametrize("fault", ["timeout", "http_error", "bad_json", "reset"])
+def test_uncertain_batch_is_not_resent_until_an_operator_says_so(simulator, make_campaign, settings, fault):
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 5, "TIMEOUT": 0.5}
+    simulator.configure(per_minute_limit=False)
+    campaign = make_campaign(mobiles(10))
+    simulator.inject(fault, next_n=1, path="/group", seconds=2)
+    report = Sender(clock=Clock()).send(campaign)
+    assert report.uncertain == 1 and report.message
+    uncertain = Batch.objects.get(campaign=campaign, state=BatchState.UNCERTAIN)
+    assert uncertain.message == report.message
+    uncertain_phones = set(uncertain.recipients.values_list("phone", flat=True))
+    assert len(uncertain_phones) == 5
+    Sender(clock=Clock()).send(campaign)  # a rerun sends the rest, not the uncertain batch
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT
+    assert (campaign.submitted_count, campaign.pending_count) == (5, 5)
+    assert simulator.record.sent_more_than_once() == {}
+    assert sum(simulator.record.accepted.values()) == 10  # the provider did get all ten
+    assert resend_uncertain(campaign) == 5
+    assert campaign.status == CampaignStatus.SCHEDULED
+    Sender(clock=Clock()).send(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT and campaign.submitted_count == 10
+    assert set(simulator.record.sent_more_than_once()) == uncertain_phones
+    assert Batch.objects.get(pk=uncertain.pk).state == BatchState.RESENT
+
+
+@pytest.mark.parametrize(
+    "setup,message",
+    [
+        ({"balance": 1}, "余额不足"),
+        ({"locked": True}, "您的账户已被锁定"),
+        ({"ip_allowlist": ("10.0.0.0/8",)}, "IP受限"),
+        ({"app_key": "another-key"}, "账号或密码错误"),
+    ],
+    ids=["balance", "locked", "ip", "credentials"],
+)
+def test_account_refusals_fail_the_campaign(simulator, make_campaign, settings, setup, message):
+    settings.VEESING = {**settings.VEESING, "CHECK_BALANCE": False}
+    campaign = make_campaign(mobiles(5))
+    simulator.configure(**setup)
+    report = Sender(clock=Clock()).send(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FAILED and report.campaign_failed
+    assert message in campaign.last_message and message in report.message
+    assert campaign.pending_count == 5 and campaign.submitted_count == 0
+    assert Batch.objects.get(campaign=campaign).state == BatchState.REFUSED
+    assert not Recipient.objects.filter(campaign=campaign, batch__isnull=False).exists()
+    assert simulator.record.accepted == {}
+
+
+def test_unknown_refusal_fails_the_campaign(simulator, make_campaign):
+    campaign = make_campaign(mobiles(3))
+    simulator.inject("unknown", next_n=1, path="/group")
+    report = Sender(clock=Clock()).send(campaign)
+    assert report.campaign_failed and "未知原因" in report.message
+
+
+def test_number_refusals_fail_those_numbers_and_the_campaign_goes_on(simulator, make_campaign, settings):
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 3}
+    campaign = make_campaign(mobiles(9))
+    VeesingClient.from_settings().send(["13800000004"], "【维信测试】先发一条")  # now inside its one-minute window
+    report = Sender(clock=Clock()).send(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT
+    assert (campaign.failed_count, campaign.submitted_count) == (3, 6)
+    assert report.failed == 3
+    failed = Recipient.objects.filter(campaign=campaign, status=RecipientStatus.FAILED)
+    assert set(failed.values_list("phone", flat=True)) == {"13800000003", "13800000004", "13800000005"}
+    assert {r.error for r in failed} == {"相同手机号码一分钟之内只可发送一次"}
+
+
+def test_balance_below_cost_does_not_start(simulator, make_campaign):
+    simulator.configure(balance=9)
+    campaign = make_campaign(mobiles(10))
+    report = Sender(clock=Clock()).send(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FAILED
+    assert "(9 messages)" in campaign.last_message and "(10 messages)" in campaign.last_message
+    assert report.message == campaign.last_message
+    assert simulator.record.group_requests() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancel_between_batches(simulator, make_campaign, settings):
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 2}
+    campaign = make_campaign(mobiles(6))
+
+    def cancel(sender, batch, **kwargs):
+        Campaign.objects.get(pk=batch.campaign_id).cancel()
+
+    signals.batch_submitted.connect(cancel)
+    try:
+        Sender(clock=Clock()).send(campaign)
+    finally:
+        signals.batch_submitted.disconnect(cancel)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.CANCELLED
+    assert (campaign.submitted_count, campaign.pending_count) == (2, 4)
+    assert sum(simulator.record.accepted.values()) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signals(simulator, make_campaign, settings):
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 2}
+    seen = []
+    receivers = {
+        signals.campaign_started: lambda sender, campaign, **kw: seen.append(("started", campaign.status)),
+        signals.batch_submitted: lambda sender, batch, **kw: seen.append(("batch", batch.state)),
+        signals.campaign_finished: lambda sender, campaign, **kw: seen.append(("finished", campaign.status)),
+    }
+    for signal, receiver in receivers.items():
+        signal.connect(receiver)
+    try:
+        Sender(clock=Clock()).send(make_campaign(mobiles(3)))
+    finally:
+        for signal, receiver in receivers.items():
+            signal.disconnect(receiver)
+    assert seen == [("started", "sending"), ("batch", "submitted"), ("batch", "submitted"), ("finished", "sent")]
+
+
+def test_waits_for_send_at(simulator, make_campaign):
+    campaign = make_campaign(mobiles(2), schedule=False)
+    campaign.schedule(NOON_IN_CHINA + dt.timedelta(hours=1))
+    clock = Clock()
+    sender = Sender(clock=clock)
+    assert sender.send_due() == []
+    clock.now += dt.timedelta(hours=1)
+    (report,) = sender.send_due()
+    assert report.status == CampaignStatus.SENT and report.submitted == 2
+
+
+def test_quiet_hours_hold_marketing_but_not_notifications(simulator, make_campaign):
+    evening = Clock(dt.datetime(2026, 11, 26, 21, 0, tzinfo=CHINA))
+    marketing = make_campaign(mobiles(2), kind="marketing")
+    notice = make_campaign(mobiles(2, start=13900000000), kind="notification")
+    reports = {r.campaign_id: r for r in Sender(clock=evening).send_due()}
+    assert marketing.pk not in reports  # not due yet
+    assert reports[notice.pk].status == CampaignStatus.SENT
+    report = Sender(clock=evening).send(marketing)
+    assert report.waiting == "quiet_hours" and report.status == CampaignStatus.SCHEDULED
+    morning = Clock(dt.datetime(2026, 11, 27, 8, 0, tzinfo=CHINA))
+    (report,) = Sender(clock=morning).send_due()
+    assert report.campaign_id == marketing.pk and report.status == CampaignStatus.SENT
+
+
+def test_quiet_hours_setting_can_be_disabled(simulator, make_campaign, settings):
+    settings.VEESING = {**settings.VEESING, "QUIET_HOURS": None}
+    campaign = make_campaign(mobiles(2), kind="marketing")
+    report = Sender(clock=Clock(dt.datetime(2026, 11, 26, 23, 0, tzinfo=CHINA))).send(campaign)
+    assert report.status == CampaignStatus.SENT
+
+
+def test_scheduled_at_the_provider(simulator, make_campaign):
+    campaign = make_campaign(mobiles(2), schedule=False)
+    import django.utils.timezone as tz
+
+    at = tz.now() + dt.timedelta(hours=3)
+    campaign.schedule(at, at_provider=True)
+    (report,) = Sender(clock=tz.now).send_due()
+    assert report.status == CampaignStatus.SENT
+    expected = at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+    assert simulator.record.group_requests()[0].fields["sendTime"] == expected
+
+
+def test_abandoned_claim_of_a_dead_worker_becomes_uncertain(simulator, make_campaign):
+    campaign = make_campaign(mobiles(4))
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING)
+    batch = Batch.objects.create(campaign=campaign, size=2, claimed_by="nohost-really:1")
+    Recipient.objects.filter(phone__in=mobiles(2)).update(batch=batch)
+    dead = Batch.objects.create(campaign=campaign, size=0, claimed_by=f"{__import__('socket').gethostname()}:999999")
+    Sender(clock=Clock()).send(campaign)
+    assert Batch.objects.get(pk=dead.pk).state == BatchState.UNCERTAIN
+    campaign.refresh_from_db()
+    # The other host's claim is recent: the campaign waits for it rather than finishing.
+    assert campaign.status == CampaignStatus.SENDING
+    assert Batch.objects.get(pk=batch.pk).state == BatchState.CLAIMED
+    later = Clock(dt.datetime.now(CHINA) + dt.timedelta(minutes=10))
+    Sender(clock=later).send(campaign)
+    assert Batch.objects.get(pk=batch.pk).state == BatchState.UNCERTAIN
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT
+    assert set(simulator.record.accepted) == set(mobiles(4)[2:])
+
+
+def test_expire(simulator, sender, make_campaign):
+    campaign = make_campaign(mobiles(3))
+    sender.send(campaign)
+    assert expire(72) == 0
+    later = dt.datetime.now(CHINA) + dt.timedelta(hours=73)
+    assert expire(72, now=later) == 3
+    campaign.refresh_from_db()
+    assert (campaign.submitted_count, campaign.expired_count) == (0, 3)
