@@ -271,7 +271,7 @@ class Batch(models.Model):
     message = models.TextField(_("provider's message"), blank=True)
     claimed_by = models.CharField(_("claimed by"), max_length=200, blank=True)
     claimed_at = models.DateTimeField(_("claimed"), default=timezone.now)
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("batch")
