@@ -18,7 +18,8 @@ $(VENV)/.installed-%: setup.cfg pyproject.toml
 test: $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# The whole flow offline: SQLite, the simulator on $(SIM_PORT), the admin on $(DEMO_PORT).
+# The whole flow offline: SQLite, the simulator on $(SIM_PORT), a sending worker, and the
+# admin on $(DEMO_PORT). Ctrl-C stops all three.
 demo: export VEESING_APP_ID ?= veesing-demo
 demo: export VEESING_APP_KEY ?= veesing-demo-key
 demo: export VEESING_API_URL ?= http://127.0.0.1:$(SIM_PORT)
@@ -29,6 +30,7 @@ demo: $(VENV)/.installed-example
 	@echo "Open http://127.0.0.1:$(DEMO_PORT)/admin/ — the simulator answers on $(VEESING_API_URL)"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(PY) manage.py veesing_simulator --port $(SIM_PORT) & \
+	$(PY) manage.py veesing_send --loop --interval 2 & \
 	$(PY) manage.py runserver --noreload 127.0.0.1:$(DEMO_PORT)
 
 bench: $(VENV)/.installed-test

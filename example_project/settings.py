@@ -67,6 +67,10 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The web server and the sending worker write at once: take SQLite's write lock at
+    # BEGIN rather than fail to upgrade a read lock midway ("database is locked").
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 
 LANGUAGE_CODE = env("LANGUAGE_CODE")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

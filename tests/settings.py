@@ -47,7 +47,7 @@ TEMPLATES = [
 DATABASES = {"default": environ.Env().db("DATABASE_URL", default="sqlite:///:memory:")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so that worker processes started by a test see the same data.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 30}
+    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.path.join(
         tempfile.gettempdir(), f"django_veesing_test_{os.getpid()}.sqlite3"
     )

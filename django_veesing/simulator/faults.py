@@ -39,6 +39,7 @@ class _Rule:
     rate: float = 0.0
     remaining: int = 0
     path: str | None = None
+    after: int = 0  # matching requests to let through before the fault starts
 
     def applies(self, path: str) -> bool:
         return self.path is None or path.endswith(self.path)
@@ -58,18 +59,20 @@ class Faults:
         next_n: int = 0,
         process: bool | None = None,
         path: str | None = None,
+        after: int = 0,
         **options: Any,
     ) -> None:
         """Misbehave on the next ``next_n`` requests, or on a ``rate`` share of them.
 
-        ``path`` limits the fault to requests whose path ends with it (e.g. "/group").
+        ``path`` limits the fault to requests whose path ends with it (e.g. "/group");
+        ``after`` lets that many matching requests through first.
         """
         if kind not in KINDS:
             raise ValueError(f"unknown fault {kind!r}; choose from {', '.join(KINDS)}")
         if not next_n and not 0 < rate <= 1:
             raise ValueError("give next_n > 0 or a rate between 0 and 1")
         process = PROCESS_FIRST.get(kind, False) if process is None else process
-        rule = _Rule(Fault(kind, process, options), rate=rate, remaining=next_n, path=path)
+        rule = _Rule(Fault(kind, process, options), rate=rate, remaining=next_n, path=path, after=after)
         with self._lock:
             self._rules.append(rule)
 
@@ -80,6 +83,10 @@ class Faults:
     def draw(self, path: str) -> Fault | None:
         """The fault that strikes this request, if any: counted ones first, then rates."""
         with self._lock:
+            for rule in self._rules:
+                if rule.after and rule.applies(path):
+                    rule.after -= 1
+                    return None
             for rule in self._rules:
                 if rule.remaining and rule.applies(path):
                     rule.remaining -= 1

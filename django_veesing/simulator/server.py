@@ -97,7 +97,7 @@ class Simulator:
         )
         self._thread.start()
         self.pusher.start()
-        logger.info("Veesing simulator listening on %s", self.url)
+        logger.debug("Veesing simulator listening on %s", self.url)
         return self
 
     def serve_forever(self) -> None:

@@ -1,0 +1,87 @@
+"""Real worker processes: killed mid-call, and four at once on one campaign."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from django_veesing.models import Batch, BatchState, Campaign, CampaignStatus, Recipient, RecipientStatus
+
+from .conftest import database_url, mobiles
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def worker(simulator, campaign, batch_size, *extra):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": database_url(),
+        "VEESING_API_URL": simulator.url,
+        "VEESING_BATCH_SIZE": str(batch_size),
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [sys.executable, "-m", "django", "veesing_send", "--campaign", str(campaign.pk), *extra]
+    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def wait_for(condition, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_worker_killed_between_the_call_and_the_commit(simulator, make_campaign):
+    simulator.configure(per_minute_limit=False)
+    campaign = make_campaign(mobiles(3000))
+    # The third batch reaches the provider, which acts on it and never answers.
+    simulator.inject("timeout", next_n=1, path="/group", after=2, seconds=60)
+    first = worker(simulator, campaign, 500)
+    wait_for(lambda: len(simulator.record.group_requests()) == 3)
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    assert Batch.objects.filter(campaign=campaign, state=BatchState.CLAIMED).count() == 1
+
+    second = worker(simulator, campaign, 500)
+    output, _ = second.communicate(timeout=120)
+    assert second.returncode == 0, output
+
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT
+    states = sorted(Batch.objects.filter(campaign=campaign).values_list("state", flat=True))
+    assert states == [BatchState.SUBMITTED] * 5 + [BatchState.UNCERTAIN]
+    uncertain = Batch.objects.get(campaign=campaign, state=BatchState.UNCERTAIN)
+    assert "stopped while sending" in uncertain.message
+    assert simulator.record.sent_more_than_once() == {}
+    assert set(simulator.record.accepted) == set(mobiles(3000))  # the lost answer's batch did go out
+    pending = set(Recipient.objects.filter(campaign=campaign, status=RecipientStatus.PENDING).values_list("phone", flat=True))
+    assert pending == set(uncertain.recipients.values_list("phone", flat=True)) and len(pending) == 500
+    assert campaign.submitted_count == 2500 and campaign.pending_count == 500
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="concurrent claims need PostgreSQL's row locks")
+def test_four_workers_send_each_number_exactly_once(simulator, make_campaign):
+    numbers = 20_000
+    simulator.configure(per_minute_limit=False, latency=0.005)
+    campaign = make_campaign(mobiles(numbers))
+    workers = [worker(simulator, campaign, 200) for _ in range(4)]
+    outputs = [w.communicate(timeout=300)[0] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0, 0, 0], outputs
+    assert simulator.record.sent_more_than_once() == {}
+    assert len(simulator.record.accepted) == numbers
+    campaign = Campaign.objects.get(pk=campaign.pk)
+    assert campaign.status == CampaignStatus.SENT
+    assert (campaign.submitted_count, campaign.pending_count) == (numbers, 0)
+    assert Recipient.objects.filter(campaign=campaign, status=RecipientStatus.SUBMITTED).count() == numbers
+    claimers = set(Batch.objects.filter(campaign=campaign).values_list("claimed_by", flat=True))
+    assert len(claimers) >= 3, "the workers really ran side by side"
+    assert Batch.objects.filter(campaign=campaign).count() == numbers // 200
