@@ -100,7 +100,7 @@ class InvalidNumberError(ProviderError):
 
 class RateLimitError(ProviderError):
     """A frequency or volume limit: per number per minute, per number per day, or the
-    account's daily volume."""
+    account's daily volume (whose ``scope`` is ``"account"``: nothing more goes out today)."""
 
     scope = "numbers"
 
@@ -141,10 +141,18 @@ REFUSALS: dict[str, type[ProviderError]] = {
 }
 
 
+ACCOUNT_DAILY_LIMIT = _key("当日发送量已超出最大发送限制")
+
+
 def refusal_for(message: str, response: Any = None) -> ProviderError:
     """The exception that stands for the provider's refusal ``message``."""
-    cls = REFUSALS.get(_key(message or ""), UnknownProviderError)
-    return cls(message or "returnStatus 0 without a message", response=response)
+    key = _key(message or "")
+    error = REFUSALS.get(key, UnknownProviderError)(
+        message or "returnStatus 0 without a message", response=response
+    )
+    if key == ACCOUNT_DAILY_LIMIT:
+        error.scope = "account"
+    return error
 
 
 class CampaignStateError(VeesingError):

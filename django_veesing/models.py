@@ -146,6 +146,11 @@ class Campaign(models.Model):
     def segments(self) -> int:
         return segments(self.text)
 
+    @property
+    def billed_messages(self) -> int:
+        """What sending the pending numbers costs: segments per text times numbers."""
+        return segments(self.text) * self.pending_count
+
     def counts(self) -> dict[str, int]:
         return {status: getattr(self, f"{status}_count") for status in RecipientStatus.values}
 

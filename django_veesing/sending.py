@@ -162,7 +162,7 @@ class Sender:
         if not veesing_settings.CHECK_BALANCE:
             return True
         campaign.refresh_from_db(fields=["pending_count"])
-        needed = cost(campaign.text, campaign.pending_count)
+        needed = campaign.billed_messages
         try:
             balance = self.client.balance()
         except ProviderError as error:

@@ -83,7 +83,7 @@ TABLE = [
     ("手机号码格式不正确", exc.InvalidNumberError, "numbers"),
     ("该号码今日发送次数已达上限", exc.RateLimitError, "numbers"),
     ("相同手机号码一分钟之内只可发送一次", exc.RateLimitError, "numbers"),
-    ("当日发送量已超出最大发送限制", exc.RateLimitError, "numbers"),
+    ("当日发送量已超出最大发送限制", exc.RateLimitError, "account"),
     ("未知原因，请联系客服", exc.UnknownProviderError, "request"),
     ("IP受限", exc.IPNotAllowedError, "account"),
     ("参数错误", exc.UnknownProviderError, "request"),  # the document's example, in no table

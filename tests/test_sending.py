@@ -203,6 +203,29 @@ def test_number_refusals_fail_those_numbers_and_the_campaign_goes_on(simulator, 
     assert {r.error for r in failed} == {"相同手机号码一分钟之内只可发送一次"}
 
 
+@pytest.mark.parametrize("message", ["手机号码格式不正确", "该号码今日发送次数已达上限", "相同手机号码一分钟之内只可发送一次"])
+def test_each_number_refusal_fails_only_its_batch(simulator, make_campaign, settings, message):
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 2}
+    campaign = make_campaign(mobiles(4))
+    simulator.inject("raw", next_n=1, path="/group", body={"returnStatus": "0", "message": message})
+    report = Sender(clock=Clock()).send(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT
+    assert (campaign.failed_count, campaign.submitted_count, report.failed) == (2, 2, 2)
+    assert set(Recipient.objects.filter(campaign=campaign, status="failed").values_list("error", flat=True)) == {message}
+    assert campaign.last_message == message
+
+
+def test_account_daily_limit_stops_the_campaign(simulator, make_campaign, settings):
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 2}
+    simulator.configure(account_daily_cap=3)
+    campaign = make_campaign(mobiles(6))
+    report = Sender(clock=Clock()).send(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FAILED and "当日发送量" in report.message
+    assert (campaign.submitted_count, campaign.pending_count, campaign.failed_count) == (2, 4, 0)
+
+
 def test_balance_below_cost_does_not_start(simulator, make_campaign):
     simulator.configure(balance=9)
     campaign = make_campaign(mobiles(10))
