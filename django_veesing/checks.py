@@ -13,13 +13,16 @@ E005      ``BATCH_SIZE`` not a whole number from 1 to 100,000
 E006      ``TIMEOUT`` or ``CONNECT_TIMEOUT`` not a positive number
 E007      ``QUIET_HOURS`` not None nor a pair of "HH:MM" times
 E008      ``SIGNATURE`` not a 【signature】 of 2 to 10 characters
-E009      ``OPT_OUT_PHRASES`` not a list of texts
+E009      ``OPT_OUT_PHRASES`` or ``OPT_OUT_KEYWORDS`` not a list of texts
+E010      ``CALLBACK_ALLOWED_IPS`` has an entry that is not an address or network
+E011      ``CALLBACK_PROXY_COUNT`` or ``CALLBACK_MAX_BODY`` not a whole number in range
 ========  =================================================================
 """
 
 from __future__ import annotations
 
 import difflib
+import ipaddress
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,6 +60,8 @@ def check_veesing_settings(app_configs: Any = None, **kwargs: Any) -> list[Check
         _quiet_hours,
         _signature,
         _opt_out_phrases,
+        _callback_addresses,
+        _callback_numbers,
     ):
         messages.extend(check(config))
     return messages
@@ -167,9 +172,32 @@ def _signature(config: dict[str, Any]) -> Iterable[CheckMessage]:
 
 
 def _opt_out_phrases(config: dict[str, Any]) -> Iterable[CheckMessage]:
-    value = config.get("OPT_OUT_PHRASES", DEFAULTS["OPT_OUT_PHRASES"])
-    if not isinstance(value, (list, tuple)) or not all(isinstance(p, str) and p for p in value):
-        yield Error(
-            "VEESING['OPT_OUT_PHRASES'] must be a list of texts such as 回T退订.",
-            id="veesing.E009",
-        )
+    for key, example in (("OPT_OUT_PHRASES", "回T退订"), ("OPT_OUT_KEYWORDS", "退订")):
+        value = config.get(key, DEFAULTS[key])
+        if not isinstance(value, (list, tuple)) or not all(isinstance(p, str) and p for p in value):
+            yield Error(f"VEESING[{key!r}] must be a list of texts such as {example}.", id="veesing.E009")
+
+
+def _callback_addresses(config: dict[str, Any]) -> Iterable[CheckMessage]:
+    entries = config.get("CALLBACK_ALLOWED_IPS", [])
+    if not isinstance(entries, (list, tuple)):
+        entries = [entries]
+    for entry in entries:
+        try:
+            ipaddress.ip_network(str(entry), strict=False)
+        except ValueError:
+            yield Error(
+                f"VEESING['CALLBACK_ALLOWED_IPS'] has {entry!r}, which is not an address or network.",
+                hint="Use addresses such as '203.0.113.7' or networks such as '203.0.113.0/24'.",
+                id="veesing.E010",
+            )
+
+
+def _callback_numbers(config: dict[str, Any]) -> Iterable[CheckMessage]:
+    for key, low, high in (("CALLBACK_PROXY_COUNT", 0, 10), ("CALLBACK_MAX_BODY", 1024, 10 * 1024 * 1024)):
+        value = config.get(key, DEFAULTS[key])
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            yield Error(
+                f"VEESING[{key!r}] must be a whole number from {low} to {high}; it is {value!r}.",
+                id="veesing.E011",
+            )

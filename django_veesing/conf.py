@@ -30,6 +30,11 @@ DEFAULTS: dict[str, Any] = {
     "QUIET_HOURS": ("20:00", "08:00"),  # China time; marketing waits outside 08:00-20:00
     "CHECK_BALANCE": True,  # refuse to start a campaign that costs more than the balance
     "EXPIRE_AFTER_HOURS": 72,
+    # The callback.
+    "CALLBACK_ALLOWED_IPS": [],  # addresses or CIDRs; empty: any address
+    "CALLBACK_PROXY_COUNT": 0,  # trusted reverse proxies in front (X-Forwarded-For)
+    "CALLBACK_MAX_BODY": 65536,  # bytes; a larger push is answered 413
+    "OPT_OUT_KEYWORDS": ["T", "TD", "R", "退订"],
 }
 
 
@@ -103,6 +108,23 @@ class VeesingSettings:
     @property
     def EXPIRE_AFTER_HOURS(self) -> float:
         return float(self.get("EXPIRE_AFTER_HOURS"))
+
+
+    @property
+    def CALLBACK_ALLOWED_IPS(self) -> list[str]:
+        return [str(entry) for entry in self.get("CALLBACK_ALLOWED_IPS") or []]
+
+    @property
+    def CALLBACK_PROXY_COUNT(self) -> int:
+        return int(self.get("CALLBACK_PROXY_COUNT") or 0)
+
+    @property
+    def CALLBACK_MAX_BODY(self) -> int:
+        return int(self.get("CALLBACK_MAX_BODY"))
+
+    @property
+    def OPT_OUT_KEYWORDS(self) -> list[str]:
+        return [str(word) for word in self.get("OPT_OUT_KEYWORDS") or []]
 
 
 def parse_clock(value: str | dt.time) -> dt.time:

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import schedule, signals
+from .callbacks import link_early_receipts
 from .client import VeesingClient
 from .conf import veesing_settings
 from .exceptions import InvalidRequest, ProviderError, TransportError
@@ -310,6 +311,7 @@ def mark_submitted(
             return
         moved = Recipient.objects.filter(batch_id=batch.pk, status=PENDING).update(status=SUBMITTED, task_id=task_id)
         move_counts(batch.campaign_id, pending=-moved, submitted=moved)
+        link_early_receipts(task_id)
     batch.refresh_from_db()
     _after_commit(signals.batch_submitted, Batch, batch=batch)
 

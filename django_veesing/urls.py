@@ -1,7 +1,18 @@
-"""URLs of the app: ``path("veesing/", include("django_veesing.urls"))``."""
+"""URLs of the app: ``path("veesing/", include("django_veesing.urls"))``.
 
-from django.urls import URLPattern
+One address takes both receipts and replies; the two others serve accounts whose console
+sets one address for each.
+"""
+
+from django.urls import path
+
+from .serializers import RECEIPT, REPLY
+from .views import CallbackView
 
 app_name = "django_veesing"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("callback/<str:token>/", CallbackView.as_view(), name="callback"),
+    path("callback/<str:token>/receipts/", CallbackView.as_view(kind=RECEIPT), name="callback-receipts"),
+    path("callback/<str:token>/replies/", CallbackView.as_view(kind=REPLY), name="callback-replies"),
+]

@@ -9,9 +9,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
 
 from django_veesing.client import VeesingClient
 from django_veesing.simulator import Simulator
+
+
+class NoDelayWSGIServer(ThreadedWSGIServer):
+    """The live server, without Nagle's 40 ms stall on every kept-alive answer."""
+
+    def get_request(self):
+        sock, address = super().get_request()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock, address
+
+
+LiveServerThread.server_class = NoDelayWSGIServer
 
 
 @pytest.fixture

@@ -44,13 +44,14 @@ TEMPLATES = [
         },
     }
 ]
-DATABASES = {"default": environ.Env().db("DATABASE_URL", default="sqlite:///:memory:")}
+# SQLite (when DATABASE_URL is unset) lives in files, not memory: worker processes that a
+# test starts must see the same data, and the live server must not share the test
+# thread's connection (which Django does for in-memory SQLite, unsafely under load).
+_sqlite = os.path.join(tempfile.gettempdir(), f"django_veesing_{os.getpid()}")
+DATABASES = {"default": environ.Env().db("DATABASE_URL", default=f"sqlite:///{_sqlite}.sqlite3")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # A file, not memory, so that worker processes started by a test see the same data.
     DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = os.path.join(
-        tempfile.gettempdir(), f"django_veesing_test_{os.getpid()}.sqlite3"
-    )
+    DATABASES["default"]["TEST"] = {"NAME": f"{_sqlite}_test.sqlite3"}
 STATIC_URL = "static/"
 
 VEESING = {

@@ -101,3 +101,22 @@ def test_expire(simulator, make_campaign):
     run("veesing_send")
     assert "0 numbers expired" in run("veesing_expire")
     assert "2 numbers expired" in run("veesing_expire", "--after", "0")
+
+
+def test_reconcile(simulator, make_campaign, client):
+    from urllib.parse import urlencode
+
+    from django_veesing.models import Batch, Receipt, Recipient
+
+    campaign = make_campaign(["13800138000"])
+    batch = Batch.objects.create(campaign=campaign, size=1)
+    Recipient.objects.update(batch=batch)
+    body = {"mobile": "13800138000", "taskid": "T1", "status": "1", "code": "DELIVRD", "receivetime": "2026-11-26 12:00:00"}
+    client.post("/veesing/callback/test-callback-token-0123456789/", urlencode(body), content_type="application/x-www-form-urlencoded")
+    assert "0 receipts linked" in run("veesing_reconcile")
+    # The batch commits with its task id without linking (as if that step had crashed).
+    Batch.objects.filter(pk=batch.pk).update(task_id="T1", state="submitted")
+    Recipient.objects.update(task_id="T1", status="submitted")
+    Campaign.objects.filter(pk=campaign.pk).update(pending_count=0, submitted_count=1)
+    assert "1 receipts linked" in run("veesing_reconcile")
+    assert Receipt.objects.get().recipient is not None

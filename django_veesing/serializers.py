@@ -1,0 +1,132 @@
+"""Reading a pushed body into events, and DRF serializers that validate each event.
+
+The provider posts one form-encoded event per request; sibling providers post a JSON
+object or a JSON list of events, so those are read too. Times carry no zone: they are
+China time, written ``2019-07-23 17:00:00``, unpadded (``2013-9-17 17:38:08``) or with
+slashes (``2016/1/26 11:02:08``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import serializers
+
+from .client import CHINA
+from .phones import MAINLAND_MOBILE
+
+TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M")
+RECEIPT, REPLY = "receipt", "reply"
+MAX_EVENTS = 1000
+
+
+class PushRejected(Exception):
+    """The body cannot be taken; ``errors`` says why, field by field where it can."""
+
+    def __init__(self, errors: dict[str, Any]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def parse_body(raw: bytes, content_type: str) -> list[dict[str, Any]]:
+    """The events of a pushed body: a form, a JSON object, or a JSON list of objects."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PushRejected({"body": [_("The body is not UTF-8 text.")]}) from None
+    if content_type.lower().startswith("multipart/"):
+        raise PushRejected(
+            {"body": [_("Send the fields as application/x-www-form-urlencoded or as JSON, not multipart.")]}
+        )
+    stripped = text.lstrip()
+    if "json" in content_type.lower() or stripped[:1] in ("{", "["):
+        return _json_events(stripped)
+    if not text.strip():
+        raise PushRejected({"body": [_("The body is empty.")]})
+    return [dict(parse_qsl(text, keep_blank_values=True))]
+
+
+def _json_events(text: str) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise PushRejected({"body": [_("The body is not valid JSON.")]}) from None
+    events = data if isinstance(data, list) else [data]
+    if not events or len(events) > MAX_EVENTS or not all(isinstance(e, dict) for e in events):
+        raise PushRejected(
+            {"body": [_("Expected a JSON object or a list of 1 to %(max)d objects.") % {"max": MAX_EVENTS}]}
+        )
+    return events
+
+
+def kind_of(event: dict[str, Any], expected: str | None) -> str:
+    """Whether ``event`` is a receipt (``status``/``code``) or a reply (``content``)."""
+    if expected:
+        return expected
+    if "status" in event or "code" in event:
+        return RECEIPT
+    if "content" in event:
+        return REPLY
+    raise PushRejected(
+        {"non_field_errors": [_("Neither a receipt (status, code) nor a reply (content).")]}
+    )
+
+
+class ChinaDateTimeField(serializers.Field):
+    default_error_messages = {
+        "invalid": gettext_lazy("Not a time like 2019-07-23 17:00:00 (China time)."),
+    }
+
+    def to_internal_value(self, data: Any) -> dt.datetime:
+        text = str(data).strip()
+        for pattern in TIME_FORMATS:
+            try:
+                return dt.datetime.strptime(text, pattern).replace(tzinfo=CHINA)
+            except ValueError:
+                continue
+        self.fail("invalid")
+
+    def to_representation(self, value: dt.datetime) -> str:
+        return value.astimezone(CHINA).strftime(TIME_FORMATS[0])
+
+
+class MobileField(serializers.CharField):
+    default_error_messages = {"mobile": gettext_lazy("Not an 11-digit mainland mobile number.")}
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not MAINLAND_MOBILE.fullmatch(value):
+            self.fail("mobile")
+        return value
+
+
+class ReceiptSerializer(serializers.Serializer):
+    mobile = MobileField()
+    taskid = serializers.CharField(max_length=64)
+    status = serializers.ChoiceField(choices=["0", "1"])
+    code = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    receivetime = ChinaDateTimeField()
+
+
+class ReplySerializer(serializers.Serializer):
+    mobile = MobileField()
+    taskid = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    content = serializers.CharField(max_length=1000, trim_whitespace=False)
+    receivetime = ChinaDateTimeField()
+
+
+SERIALIZERS = {RECEIPT: ReceiptSerializer, REPLY: ReplySerializer}
+
+
+def validate(event: dict[str, Any], expected: str | None = None) -> tuple[str, dict[str, Any]]:
+    """(kind, validated data) of one event, or ``PushRejected`` naming each bad field."""
+    kind = kind_of(event, expected)
+    serializer = SERIALIZERS[kind](data=event)
+    if not serializer.is_valid():
+        raise PushRejected(serializer.errors)
+    return kind, dict(serializer.validated_data)

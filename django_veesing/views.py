@@ -1,0 +1,94 @@
+"""The callback view: authenticate → read → validate → store → 200 ``ok``.
+
+Unknown token: 404 and nothing written. Malformed push: 400 with a JSON body naming each
+bad field, and the push kept as a ``RejectedPush``. Too large: 413. A bug of ours raises,
+so Django answers 500 and a provider that retries will try again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from .addresses import in_networks
+from .callbacks import take_receipt, take_reply
+from .conf import veesing_settings
+from .models import RejectedPush
+from .serializers import RECEIPT, PushRejected, parse_body, validate
+
+KEPT_BODY = 4096  # characters of a rejected body that are kept
+
+
+def token_is_valid(token: str) -> bool:
+    """Constant-time comparison with every configured token (no early exit)."""
+    matches = [constant_time_compare(token, known) for known in veesing_settings.CALLBACK_TOKENS]
+    return any(matches)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The caller's address; X-Forwarded-For only as far as CALLBACK_PROXY_COUNT says."""
+    proxies = veesing_settings.CALLBACK_PROXY_COUNT
+    remote = request.META.get("REMOTE_ADDR", "")
+    if not proxies:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    return forwarded[-proxies] if len(forwarded) >= proxies else remote
+
+
+class CallbackView(APIView):
+    """Receipts and replies pushed by the provider. ``kind`` fixes the kind of push."""
+
+    kind: str | None = None
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+    parser_classes: list[Any] = []  # the body is read once, below, within a size limit
+    throttle_classes: list[Any] = []
+
+    def post(self, request: Request, token: str) -> HttpResponse:
+        if not token_is_valid(token):
+            raise Http404
+        remote = client_address(request)
+        allowed = veesing_settings.CALLBACK_ALLOWED_IPS
+        if allowed and not in_networks(remote, allowed):
+            raise Http404
+        limit = veesing_settings.CALLBACK_MAX_BODY
+        raw = request._request.read(limit + 1)
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if len(raw) > limit or _declared_length(request) > limit:
+            errors = {"body": [_("The body is larger than %(limit)d bytes.") % {"limit": limit}]}
+            return self._reject(errors, raw, content_type, remote, status=413)
+        try:
+            events = [validate(event, self.kind) + (event,) for event in parse_body(raw, content_type)]
+        except PushRejected as rejected:
+            return self._reject(rejected.errors, raw, content_type, remote)
+        for kind, data, event in events:
+            (take_receipt if kind == RECEIPT else take_reply)(data, event)
+        return HttpResponse("ok", content_type="text/plain; charset=utf-8")
+
+    def _reject(self, errors: dict[str, Any], raw: bytes, content_type: str, remote: str, status: int = 400) -> JsonResponse:
+        text = raw.decode("utf-8", errors="replace")
+        RejectedPush.objects.create(
+            reason=_flatten(errors),
+            body=text[:KEPT_BODY],
+            truncated=len(text) > KEPT_BODY or status == 413,
+            content_type=content_type[:200],
+            kind=self.kind or "",
+            remote_addr=remote or None,
+        )
+        return JsonResponse({"errors": errors}, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def _declared_length(request: Request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _flatten(errors: dict[str, Any]) -> str:
+    return "; ".join(f"{field}: {' '.join(str(m) for m in messages)}" for field, messages in errors.items())
