@@ -29,7 +29,8 @@ demo: $(VENV)/.installed-example
 	$(PY) example_project/demo_admin.py
 	@echo "Open http://127.0.0.1:$(DEMO_PORT)/admin/ — the simulator answers on $(VEESING_API_URL)"
 	@trap 'kill 0' INT TERM EXIT; \
-	$(PY) manage.py veesing_simulator --port $(SIM_PORT) & \
+	$(PY) manage.py veesing_simulator --port $(SIM_PORT) \
+		--callback http://127.0.0.1:$(DEMO_PORT)/veesing/callback/$(VEESING_CALLBACK_TOKEN)/ & \
 	$(PY) manage.py veesing_send --loop --interval 2 & \
 	$(PY) manage.py runserver --noreload 127.0.0.1:$(DEMO_PORT)
 
