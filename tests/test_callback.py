@@ -343,3 +343,54 @@ def test_signals_after_commit(client, sent):
         ("opted_out", "13800138000"),
         ("reply", "T"),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_receipt_racing_its_batch_commit_is_not_left_unmatched(make_campaign):
+    """The batch's settlement has looked for early receipts but not committed yet when the
+    receipt comes: the receipt must wait for it rather than be stored unmatched for good."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from django_veesing.callbacks import take_receipt
+    from django_veesing.serializers import validate
+
+    campaign = make_campaign(["13800138000"])
+    batch = Batch.objects.create(campaign=campaign, size=1)
+    Recipient.objects.filter(campaign=campaign).update(batch=batch)
+    settled, release = threading.Event(), threading.Event()
+    errors = []
+
+    def settle():
+        try:
+            with transaction.atomic():
+                mark_submitted(batch, "RACE", 1, 10, "成功", dt.datetime(2026, 11, 26, 12, 0, tzinfo=CHINA))
+                settled.set()
+                release.wait(10)
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def receive():
+        try:
+            take_receipt(validate(receipt(task="RACE"))[1], receipt(task="RACE"))
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    settler = threading.Thread(target=settle)
+    settler.start()
+    assert settled.wait(10)
+    receiver = threading.Thread(target=receive)
+    receiver.start()
+    receiver.join(0.5)  # it must wait for the settlement rather than finish unmatched
+    release.set()
+    settler.join(10)
+    receiver.join(10)
+    assert not errors
+    stored = Receipt.objects.get()
+    assert stored.recipient is not None
+    assert recipient().status == RecipientStatus.DELIVERED
