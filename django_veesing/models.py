@@ -252,6 +252,20 @@ class Campaign(models.Model):
         self.refresh_from_db()
         return bool(updated)
 
+    def duplicate(self) -> Campaign:
+        """A new draft with the same text and numbers (copied in chunks, not one by one)."""
+        copy = Campaign.objects.create(
+            name=(gettext("%(name)s (copy)") % {"name": self.name})[:200],
+            content=self.content,
+            kind=self.kind,
+        )
+        phones = Recipient.objects.filter(campaign=self).order_by("id").values_list("phone", flat=True)
+        for chunk in _chunks(phones.iterator(chunk_size=IMPORT_CHUNK), IMPORT_CHUNK):
+            Recipient.objects.bulk_create([Recipient(campaign=copy, phone=p) for p in chunk], ignore_conflicts=True)
+            move_counts(copy.pk, total=len(chunk), pending=len(chunk))
+        copy.refresh_from_db()
+        return copy
+
     def recount(self) -> None:
         """Recompute the counts from the recipients (a repair tool; costs a scan)."""
         rows = Recipient.objects.filter(campaign=self).values("status").annotate(n=models.Count("id"))
@@ -424,3 +438,49 @@ class RejectedPush(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.reason[:60]}"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("importing")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class ImportJob(models.Model):
+    """A file of numbers too large for one web request, imported by the worker."""
+
+    campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="imports", verbose_name=_("campaign"))
+    filename = models.CharField(_("file"), max_length=255)
+    data = models.BinaryField(_("content"))
+    status = models.CharField(_("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    processed = models.PositiveIntegerField(_("entries read"), default=0)
+    added = models.PositiveIntegerField(_("added"), default=0)
+    duplicates = models.PositiveIntegerField(_("duplicates"), default=0)
+    invalid_count = models.PositiveIntegerField(_("invalid"), default=0)
+    invalid = models.TextField(_("invalid entries"), blank=True, help_text=_("One “entry,reason” line each."))
+    message = models.TextField(_("message"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class WorkerHeartbeat(models.Model):
+    """Written by every sending worker on each pass, so the admin knows one is running."""
+
+    name = models.CharField(_("worker"), max_length=200, unique=True)
+    seen_at = models.DateTimeField(_("last seen"))
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return self.name

@@ -46,6 +46,7 @@ from .models import (
     OptOut,
     Recipient,
     RecipientStatus,
+    WorkerHeartbeat,
     move_counts,
 )
 from .segments import cost
@@ -369,6 +370,32 @@ def resend_uncertain(campaign: Campaign) -> int:
             )
     campaign.refresh_from_db()
     return numbers
+
+
+def retry_failed(campaign: Campaign) -> int:
+    """Put the campaign's failed numbers back to be sent again. Returns how many."""
+    if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.DRAFT):
+        return 0
+    with transaction.atomic():
+        numbers = Recipient.objects.filter(campaign_id=campaign.pk, status=FAILED).update(
+            status=PENDING, batch=None, task_id="", error="", receipt_code="", receipt_at=None
+        )
+        move_counts(campaign.pk, failed=-numbers, pending=numbers)
+        if numbers and campaign.status in (CampaignStatus.SENT, CampaignStatus.FAILED):
+            Campaign.objects.filter(pk=campaign.pk).update(
+                status=CampaignStatus.SCHEDULED, send_at=None, schedule_at_provider=False, finished_at=None
+            )
+    campaign.refresh_from_db()
+    return numbers
+
+
+def beat(worker: str, now: dt.datetime | None = None) -> None:
+    """Record that ``worker`` is alive (the admin warns when no worker was seen lately)."""
+    WorkerHeartbeat.objects.update_or_create(name=worker, defaults={"seen_at": now or timezone.now()})
+
+
+def worker_seen_since(moment: dt.datetime) -> bool:
+    return WorkerHeartbeat.objects.filter(seen_at__gte=moment).exists()
 
 
 def expire(after_hours: float | None = None, now: dt.datetime | None = None) -> int:

@@ -1,12 +1,14 @@
 import time
 from typing import Any
 
+from django.db import DatabaseError, close_old_connections
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from django_veesing.exceptions import CampaignStateError, ConfigurationError, ContentError
 from django_veesing.models import Campaign, CampaignStatus
-from django_veesing.sending import SendReport, Sender, plan, resend_uncertain
+from django_veesing.imports import run_queued_imports
+from django_veesing.sending import SendReport, Sender, beat, plan, resend_uncertain
 
 
 class Command(BaseCommand):
@@ -71,8 +73,14 @@ class Command(BaseCommand):
         self.stdout.write(_("Sending worker %(worker)s started; Ctrl-C stops it.") % {"worker": sender.worker})
         try:
             while True:
-                for report in sender.send_due():
-                    self._show(report)
+                try:
+                    beat(sender.worker)
+                    run_queued_imports()
+                    for report in sender.send_due():
+                        self._show(report)
+                except DatabaseError as error:  # the database restarting must not end the worker
+                    self.stderr.write(_("Database error, retrying: %(error)s") % {"error": error})
+                    close_old_connections()
                 time.sleep(interval)
         except KeyboardInterrupt:
             self.stdout.write(_("Worker stopped."))

@@ -1,0 +1,3 @@
+"""The operators' screens. Importing this package registers them with the admin site."""
+
+from . import campaigns, records  # noqa: F401

@@ -1,0 +1,96 @@
+"""Pieces every screen of the app's admin shares."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+
+from ..client import VeesingClient
+from ..exceptions import VeesingError
+from ..models import Campaign, CampaignStatus, ImportJob, ImportStatus
+from ..sending import worker_seen_since
+
+SEND_PERMISSION = "django_veesing.send_campaign"
+BALANCE_CACHE_KEY = "django_veesing:balance"
+BALANCE_SECONDS = 60
+WORKER_GRACE = dt.timedelta(minutes=3)
+
+
+def can_send(request: HttpRequest) -> bool:
+    return request.user.has_perm(SEND_PERMISSION)
+
+
+def balance(refresh: bool = False) -> tuple[int | None, str]:
+    """(balance, error): asked from the provider at most once a minute."""
+    if not refresh:
+        cached = cache.get(BALANCE_CACHE_KEY)
+        if cached is not None:
+            return cached, ""
+    try:
+        with VeesingClient.from_settings() as client:
+            value = client.balance()
+    except VeesingError as error:
+        return None, str(error)
+    cache.set(BALANCE_CACHE_KEY, value, BALANCE_SECONDS)
+    return value, ""
+
+
+def csv_safe(value: object) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+class EstimatedCountPaginator(Paginator):
+    """Uses PostgreSQL's row estimate for an unfiltered list of a big table (no COUNT(*))."""
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        query = getattr(queryset, "query", None)
+        if query is not None and not query.where and connections[queryset.db].vendor == "postgresql":
+            with connections[queryset.db].cursor() as cursor:
+                cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [queryset.model._meta.db_table])
+                row = cursor.fetchone()
+            if row and row[0] > 100_000:
+                return int(row[0])
+        return super().count
+
+
+class WorkerBannerMixin:
+    """Warns on every screen when due work waits and no sending worker was seen lately."""
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        warn_if_no_worker(request)
+        return super().changelist_view(request, extra_context)  # type: ignore[misc]
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> Any:
+        if request.method == "GET":
+            warn_if_no_worker(request)
+        return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+
+
+def warn_if_no_worker(request: HttpRequest) -> None:
+    now = timezone.now()
+    due = Q(status=CampaignStatus.SENDING) | Q(status=CampaignStatus.SCHEDULED) & (
+        Q(send_at__isnull=True) | Q(send_at__lte=now)
+    )
+    waiting = Campaign.objects.filter(due).exists() or ImportJob.objects.filter(status=ImportStatus.QUEUED).exists()
+    if waiting and not worker_seen_since(now - WORKER_GRACE):
+        messages.warning(
+            request,
+            _(
+                "No sending worker has been seen for a few minutes, and work is waiting. "
+                "Start one with: python manage.py veesing_send --loop"
+            ),
+        )

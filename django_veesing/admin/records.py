@@ -1,0 +1,128 @@
+"""Recipients, receipts, replies, opt-outs and rejected pushes: lists to follow and search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ..callbacks import take_receipt, take_reply
+from ..models import Campaign, OptOut, OptOutSource, Receipt, Recipient, RejectedPush, Reply
+from ..serializers import RECEIPT, PushRejected, parse_body, validate
+from .common import EstimatedCountPaginator, WorkerBannerMixin
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReceiptInline(ReadOnlyMixin, admin.TabularInline):
+    model = Receipt
+    fields = ("task_id", "delivered", "code", "received_at", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Recipient)
+class RecipientAdmin(WorkerBannerMixin, ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("phone", "campaign", "status", "task_id", "receipt_code", "receipt_at", "error")
+    list_filter = ("status", ("campaign", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("=phone",)
+    list_select_related = ("campaign",)
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    readonly_fields = ("campaign", "phone", "status", "batch", "task_id", "receipt_code", "receipt_at", "error")
+    fields = readonly_fields
+    inlines = [ReceiptInline]
+    raw_id_fields = ("campaign", "batch")
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Recipient]) -> None:
+        campaigns = set(queryset.values_list("campaign_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for campaign in Campaign.objects.filter(pk__in=campaigns):
+            campaign.recount()
+
+    def delete_model(self, request: HttpRequest, obj: Recipient) -> None:
+        campaign = obj.campaign
+        super().delete_model(request, obj)
+        campaign.recount()
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("phone", "task_id", "delivered", "code", "received_at", "recipient_campaign", "created_at")
+    list_filter = ("delivered", "code")
+    search_fields = ("=phone", "=task_id")
+    list_select_related = ("recipient__campaign",)
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    raw_id_fields = ("recipient",)
+
+    @admin.display(description=gettext_lazy("campaign"))
+    def recipient_campaign(self, receipt: Receipt) -> str:
+        return str(receipt.recipient.campaign) if receipt.recipient else _("(not matched yet)")
+
+
+@admin.register(Reply)
+class ReplyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("phone", "content", "campaign", "opt_out", "received_at", "created_at")
+    list_filter = ("opt_out", ("campaign", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("=phone", "content")
+    list_select_related = ("campaign",)
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    raw_id_fields = ("recipient", "campaign")
+
+
+@admin.register(OptOut)
+class OptOutAdmin(admin.ModelAdmin):
+    list_display = ("phone", "source", "created_at")
+    list_filter = ("source",)
+    search_fields = ("=phone",)
+    fields = ("phone",)
+    show_full_result_count = False
+
+    def save_model(self, request: HttpRequest, obj: OptOut, form: Any, change: bool) -> None:
+        if not change:
+            obj.source = OptOutSource.ADMIN
+        super().save_model(request, obj, form, change)
+
+
+@admin.action(description=gettext_lazy("Replay the selected pushes"), permissions=["replay"])
+def replay(modeladmin: RejectedPushAdmin, request: HttpRequest, queryset: QuerySet[RejectedPush]) -> None:
+    done, failed = 0, []
+    for push in queryset.filter(replayed_at__isnull=True, truncated=False):
+        try:
+            events = [validate(event, push.kind or None) + (event,) for event in parse_body(push.body.encode("utf-8"), push.content_type)]
+        except PushRejected as rejected:
+            failed.append(f"{push.pk}: {rejected.errors}")
+            continue
+        for kind, data, event in events:
+            (take_receipt if kind == RECEIPT else take_reply)(data, event)
+        RejectedPush.objects.filter(pk=push.pk).update(replayed_at=timezone.now())
+        done += 1
+    modeladmin.message_user(request, _("%(count)d push(es) replayed.") % {"count": done})
+    if failed:
+        modeladmin.message_user(request, _("Still rejected: %(list)s") % {"list": "; ".join(failed)}, messages.WARNING)
+
+
+@admin.register(RejectedPush)
+class RejectedPushAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("created_at", "reason", "remote_addr", "kind", "truncated", "replayed_at")
+    list_filter = ("truncated", "kind")
+    search_fields = ("reason", "body")
+    readonly_fields = ("created_at", "reason", "body", "truncated", "content_type", "kind", "remote_addr", "replayed_at")
+    actions = [replay]
+
+    def has_replay_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("django_veesing.change_rejectedpush")

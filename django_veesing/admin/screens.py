@@ -1,0 +1,330 @@
+"""The campaign's own screens: confirm a send, load numbers, change state, export.
+
+Each is a closure over the ModelAdmin (for its permissions and its admin site), wrapped by
+``admin_view`` (login and CSRF). Every change of state is a POST and needs the
+``send_campaign`` permission; each calls the model or ``sending``, never the client.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ..conf import veesing_settings
+from ..exceptions import CampaignStateError, ContentError
+from ..imports import INLINE_LIMIT, UnreadableFile, precheck, read_file, split_entries
+from ..models import Campaign, CampaignStatus, ImportJob, ImportStatus, Recipient, RecipientStatus
+from ..phones import InvalidPhone, normalise
+from ..sending import plan, resend_uncertain, retry_failed
+from .common import balance, can_send, csv_safe
+
+View = Callable[..., HttpResponse]
+
+
+def _page(request: HttpRequest, admin: Any, campaign: Campaign, template: str, **context: Any) -> TemplateResponse:
+    opts = Campaign._meta
+    return TemplateResponse(
+        request,
+        f"admin/django_veesing/campaign/{template}",
+        {
+            **admin.admin_site.each_context(request),
+            "opts": opts,
+            "app_label": opts.app_label,
+            "original": campaign,
+            "campaign": campaign,
+            "title": context.pop("title"),
+            **context,
+        },
+    )
+
+
+def _back(campaign: Campaign) -> HttpResponseRedirect:
+    return HttpResponseRedirect(reverse("admin:django_veesing_campaign_change", args=[campaign.pk]))
+
+
+def _require_send(request: HttpRequest) -> None:
+    if not can_send(request):
+        raise PermissionDenied
+
+
+class SendForm(forms.Form):
+    send_at = forms.DateTimeField(
+        label=gettext_lazy("Send at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        help_text=gettext_lazy("Empty: as soon as a worker sees it."),
+    )
+    at_provider = forms.BooleanField(
+        label=gettext_lazy("Let the provider schedule it (30 minutes or more ahead)"), required=False
+    )
+
+
+def confirm_send(admin: Any) -> View:
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        _require_send(request)
+        campaign = get_object_or_404(Campaign, pk=pk)
+        form = SendForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                campaign.schedule(form.cleaned_data["send_at"], at_provider=form.cleaned_data["at_provider"])
+            except (ContentError, CampaignStateError) as error:
+                form.add_error(None, str(error))
+            else:
+                when = campaign.send_at
+                message = (
+                    _("Scheduled for %(when)s.") % {"when": timezone.localtime(when).strftime("%Y-%m-%d %H:%M")}
+                    if when
+                    else _("Approved: a worker sends it now.")
+                )
+                admin.message_user(request, message, messages.SUCCESS)
+                return _back(campaign)
+        value, error = balance()
+        report = campaign.content_report()
+        window = veesing_settings.QUIET_HOURS if campaign.is_marketing else None
+        return _page(
+            request,
+            admin,
+            campaign,
+            "confirm_send.html",
+            title=_("Send “%(name)s”?") % {"name": campaign.name},
+            form=form,
+            plan=plan(campaign),
+            report=report,
+            balance=value,
+            balance_error=error,
+            quiet_hours=f"{window[0]:%H:%M}–{window[1]:%H:%M}" if window else "",
+        )
+
+    return view
+
+
+def confirm_resend(admin: Any) -> View:
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        _require_send(request)
+        campaign = get_object_or_404(Campaign, pk=pk)
+        uncertain = Recipient.objects.filter(
+            campaign=campaign, status=RecipientStatus.PENDING, batch__state="uncertain"
+        ).count()
+        if request.method == "POST":
+            numbers = resend_uncertain(campaign)
+            admin.message_user(
+                request, _("%(numbers)d numbers of uncertain batches will be sent again.") % {"numbers": numbers}
+            )
+            return _back(campaign)
+        return _page(
+            request,
+            admin,
+            campaign,
+            "confirm_resend.html",
+            title=_("Resend the uncertain batches of “%(name)s”?") % {"name": campaign.name},
+            uncertain=uncertain,
+        )
+
+    return view
+
+
+def change_state(admin: Any) -> View:
+    """POST-only: cancel, duplicate, retry failed numbers."""
+
+    def view(request: HttpRequest, pk: int, change: str) -> HttpResponse:
+        if request.method != "POST":
+            raise PermissionDenied
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if change == "duplicate":
+            if not admin.has_add_permission(request):
+                raise PermissionDenied
+            copy = campaign.duplicate()
+            admin.message_user(request, _("Duplicated as a new draft."))
+            return _back(copy)
+        _require_send(request)
+        if change == "cancel":
+            done = campaign.cancel()
+            admin.message_user(
+                request, _("Cancelled.") if done else _("The campaign had already finished."),
+                messages.SUCCESS if done else messages.WARNING,
+            )
+        elif change == "retry":
+            numbers = retry_failed(campaign)
+            admin.message_user(request, _("%(numbers)d failed numbers will be sent again.") % {"numbers": numbers})
+        else:
+            raise Http404
+        return _back(campaign)
+
+    return view
+
+
+def refresh_balance(admin: Any) -> View:
+    def view(request: HttpRequest) -> HttpResponse:
+        if request.method != "POST":
+            raise PermissionDenied
+        value, error = balance(refresh=True)
+        if error:
+            admin.message_user(request, _("Could not read the balance: %(error)s") % {"error": error}, messages.ERROR)
+        else:
+            admin.message_user(request, _("Balance: %(balance)s messages.") % {"balance": value})
+        return HttpResponseRedirect(request.POST.get("next") or reverse("admin:django_veesing_campaign_changelist"))
+
+    return view
+
+
+class LoadForm(forms.Form):
+    pasted = forms.CharField(
+        label=gettext_lazy("Paste numbers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 60}),
+        help_text=gettext_lazy("One per line, or separated by commas, spaces or semicolons. +86, 0086 and dashes are fine."),
+    )
+    file = forms.FileField(
+        label=gettext_lazy("Or upload a file"),
+        required=False,
+        help_text=gettext_lazy("CSV, TXT or XLSX, up to 1,000,000 numbers; large files are imported in the background."),
+    )
+    remove = forms.CharField(
+        label=gettext_lazy("Remove numbers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=gettext_lazy("Numbers to take out of the campaign (only those not sent yet)."),
+    )
+
+
+def load_numbers(admin: Any) -> View:
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if not admin.has_change_permission(request, campaign) and campaign.status != CampaignStatus.SCHEDULED:
+            raise PermissionDenied
+        if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
+            admin.message_user(request, _("Numbers can only be loaded into a draft or scheduled campaign."), messages.WARNING)
+            return _back(campaign)
+        form = LoadForm(request.POST or None, request.FILES or None)
+        job = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                job = _load(request, admin, campaign, form.cleaned_data)
+            except UnreadableFile as error:
+                form.add_error("file", str(error))
+            else:
+                if job is None or job.status == ImportStatus.QUEUED:
+                    return _back(campaign)
+        return _page(request, admin, campaign, "load_numbers.html", title=_("Numbers of “%(name)s”") % {"name": campaign.name}, form=form, job=job)
+
+    return view
+
+
+def _load(request: HttpRequest, admin: Any, campaign: Campaign, data: dict[str, Any]) -> ImportJob | None:
+    if data["remove"]:
+        removed = remove_numbers(campaign, data["remove"])
+        admin.message_user(request, _("%(count)d numbers removed.") % {"count": removed})
+    upload = data["file"]
+    if upload is not None:
+        content = upload.read()
+        if len(content) > INLINE_LIMIT:
+            precheck(upload.name, content)
+            job = ImportJob.objects.create(campaign=campaign, filename=upload.name, data=content)
+            admin.message_user(
+                request,
+                _("The file is being imported in the background; its progress shows on the campaign page."),
+            )
+            return job
+        return _import_now(campaign, upload.name, read_file(upload.name, content))
+    if data["pasted"]:
+        return _import_now(campaign, _("pasted"), split_entries(data["pasted"]))
+    return None
+
+
+def _import_now(campaign: Campaign, name: str, entries: Iterator[str]) -> ImportJob:
+    result = campaign.add_recipients(entries)
+    return ImportJob.objects.create(
+        campaign=campaign,
+        filename=name,
+        data=b"",
+        status=ImportStatus.DONE,
+        processed=result.added + result.duplicates + result.invalid_count,
+        added=result.added,
+        duplicates=result.duplicates,
+        invalid_count=result.invalid_count,
+        invalid="\n".join(f"{entry},{reason}" for entry, reason in result.invalid),
+        finished_at=timezone.now(),
+    )
+
+
+def remove_numbers(campaign: Campaign, text: str) -> int:
+    numbers = []
+    for entry in split_entries(text):
+        try:
+            numbers.append(normalise(entry))
+        except InvalidPhone:
+            continue
+    removed, _detail = Recipient.objects.filter(
+        campaign=campaign, phone__in=numbers, status=RecipientStatus.PENDING, batch__isnull=True
+    ).delete()
+    if removed:
+        campaign.recount()
+    return removed
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _stream(rows: Iterator[list[Any]], filename: str) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        ("\ufeff" if i == 0 else "") + writer.writerow([csv_safe(cell) for cell in row]) for i, row in enumerate(rows)
+    )
+    response["Content-Type"] = "text/csv; charset=utf-8"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def export_csv(admin: Any) -> View:
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        if not admin.has_view_permission(request):
+            raise PermissionDenied
+        campaign = get_object_or_404(Campaign, pk=pk)
+        recipients = (
+            Recipient.objects.filter(campaign=campaign)
+            .order_by("id")
+            .values_list("phone", "status", "task_id", "receipt_code", "receipt_at", "error")
+        )
+
+        def rows() -> Iterator[list[Any]]:
+            yield [_("phone"), _("status"), _("task id"), _("receipt code"), _("receipt time"), _("error")]
+            labels = dict(RecipientStatus.choices)
+            for phone, status, task_id, code, at, error in recipients.iterator(chunk_size=2000):
+                when = timezone.localtime(at).strftime("%Y-%m-%d %H:%M:%S") if at else ""
+                yield [phone, labels.get(status, status), task_id, code, when, error]
+
+        return _stream(rows(), f"campaign-{campaign.pk}-{dt.date.today():%Y%m%d}.csv")
+
+    return view
+
+
+def invalid_csv(admin: Any) -> View:
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        if not admin.has_view_permission(request):
+            raise PermissionDenied
+        job = get_object_or_404(ImportJob, pk=pk)
+        lines = (line.rsplit(",", 1) for line in job.invalid.splitlines())
+
+        def rows() -> Iterator[list[Any]]:
+            yield [_("entry"), _("reason")]
+            yield from ([entry, reason] for entry, reason in lines)
+
+        return _stream(rows(), f"invalid-{job.pk}.csv")
+
+    return view

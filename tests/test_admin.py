@@ -1,0 +1,275 @@
+"""The operators' screens through Django's test client (the browser tests drive Chromium)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from urllib.parse import urlencode
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from django_veesing.imports import INLINE_LIMIT, run_queued_imports
+from django_veesing.models import Batch, Campaign, CampaignStatus, ImportJob, OptOut, Recipient, RejectedPush
+from django_veesing.sending import Sender, beat
+
+from .conftest import MARKETING_TEXT, mobiles
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator(db):
+    user = User.objects.create_user("operator", password="pw", is_staff=True)
+    perms = Permission.objects.filter(content_type__app_label="django_veesing")
+    user.user_permissions.set(perms)
+    return user
+
+
+@pytest.fixture
+def viewer(db):
+    user = User.objects.create_user("viewer", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__startswith="view_", content_type__app_label="django_veesing"))
+    return user
+
+
+def logged_in(user, **kwargs):
+    client = Client(**kwargs)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def campaign(simulator, make_campaign):
+    return make_campaign(mobiles(30), kind="marketing", schedule=False)
+
+
+def url(name, *args):
+    return reverse(f"admin:django_veesing_{name}", args=args)
+
+
+def test_send_through_the_confirmation_page(simulator, operator, campaign):
+    OptOut.objects.create(phone="13800000000")
+    client = logged_in(operator)
+    page = client.get(url("campaign_send", campaign.pk))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert 'id="summary-numbers">29<' in text  # 30 numbers, one opted out
+    assert 'id="summary-opted-out">1<' in text
+    assert 'id="summary-billed">29<' in text
+    assert f'id="summary-balance">{simulator.provider.balance}<' in text
+    assert "回T退订" in text  # the text as the phone shows it
+    response = client.post(url("campaign_send", campaign.pk), {"send_at": ""})
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SCHEDULED
+
+
+def test_confirmation_refuses_a_text_that_breaks_the_rules(simulator, operator, make_campaign):
+    bad = make_campaign(mobiles(2), kind="marketing", content="【维信】会员日八折", schedule=False)
+    client = logged_in(operator)
+    response = client.post(url("campaign_send", bad.pk), {"send_at": ""})
+    assert response.status_code == 200
+    assert "opt out" in response.content.decode()
+    bad.refresh_from_db()
+    assert bad.status == CampaignStatus.DRAFT
+
+
+def test_state_changes_need_the_send_permission(simulator, viewer, campaign):
+    client = logged_in(viewer)
+    assert client.get(url("campaign_send", campaign.pk)).status_code == 403
+    assert client.post(url("campaign_send", campaign.pk), {"send_at": ""}).status_code == 403
+    assert client.post(url("campaign_state", campaign.pk, "cancel")).status_code == 403
+    assert client.post(url("campaign_state", campaign.pk, "retry")).status_code == 403
+    assert client.post(url("campaign_resend", campaign.pk)).status_code == 403
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT
+    assert client.get(url("campaign_change", campaign.pk)).status_code == 200  # viewing is allowed
+
+
+def test_state_changes_need_a_csrf_token(simulator, operator, campaign):
+    client = logged_in(operator, enforce_csrf_checks=True)
+    assert client.post(url("campaign_send", campaign.pk), {"send_at": ""}).status_code == 403
+    assert client.post(url("campaign_state", campaign.pk, "cancel")).status_code == 403
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT
+
+
+def test_state_changes_are_post_only(simulator, operator, campaign):
+    client = logged_in(operator)
+    assert client.get(url("campaign_state", campaign.pk, "cancel")).status_code == 403
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT
+
+
+def test_cancel_duplicate_retry(simulator, operator, campaign):
+    client = logged_in(operator)
+    client.post(url("campaign_state", campaign.pk, "duplicate"))
+    copy = Campaign.objects.exclude(pk=campaign.pk).get()
+    assert copy.total_count == 30 and copy.status == CampaignStatus.DRAFT and "(copy)" in copy.name
+    campaign.schedule()
+    client.post(url("campaign_state", campaign.pk, "cancel"))
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.CANCELLED
+
+
+def test_retry_failed_numbers(simulator, operator, make_campaign, settings):
+    settings.VEESING = {**settings.VEESING, "QUIET_HOURS": None}
+    campaign = make_campaign(mobiles(4))
+    simulator.inject("raw", next_n=1, path="/group", body={"returnStatus": "0", "message": "手机号码格式不正确"})
+    Sender().send(campaign)
+    campaign.refresh_from_db()
+    assert campaign.failed_count == 4
+    logged_in(operator).post(url("campaign_state", campaign.pk, "retry"))
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.pending_count, campaign.failed_count) == (CampaignStatus.SCHEDULED, 4, 0)
+    Sender().send(campaign)
+    campaign.refresh_from_db()
+    assert campaign.submitted_count == 4
+
+
+def test_resend_uncertain_page_warns_of_double_delivery(simulator, operator, make_campaign, settings):
+    settings.VEESING = {**settings.VEESING, "QUIET_HOURS": None}
+    simulator.configure(per_minute_limit=False)
+    campaign = make_campaign(mobiles(3))
+    simulator.inject("http_error", next_n=1, path="/group")
+    Sender().send(campaign)
+    client = logged_in(operator)
+    page = client.get(url("campaign_resend", campaign.pk)).content.decode()
+    assert "3 numbers may receive it twice" in page
+    client.post(url("campaign_resend", campaign.pk))
+    assert Batch.objects.get(campaign=campaign).state == "resent"
+
+
+def test_paste_numbers(simulator, operator, campaign):
+    client = logged_in(operator)
+    response = client.post(url("campaign_load", campaign.pk), {"pasted": "+86 139 0000 0001, 13900000002；abc\n13800000000"})
+    text = response.content.decode()
+    assert "Added 2, duplicates 1, invalid 1." in text
+    job = ImportJob.objects.get()
+    invalid = client.get(url("import_invalid", job.pk))
+    rows = list(csv.reader(io.StringIO(b"".join(invalid.streaming_content).decode("utf-8-sig"))))
+    assert rows[1][0] == "abc" and rows[1][1]
+
+
+def test_upload_small_gbk_csv(simulator, operator, campaign):
+    data = "姓名,手机\n张三,13900000011\n李四,+86-139-0000-0012\n".encode("gbk")
+    logged_in(operator).post(url("campaign_load", campaign.pk), {"file": SimpleUploadedFile("名单.csv", data)})
+    assert set(Recipient.objects.filter(phone__startswith="139").values_list("phone", flat=True)) == {"13900000011", "13900000012"}
+    job = ImportJob.objects.get()
+    assert (job.added, job.invalid_count) == (2, 4)  # the header and the names are reported, not lost
+
+
+def test_large_file_is_imported_by_the_worker(simulator, operator, campaign):
+    lines = "\n".join(str(13700000000 + i) for i in range(INLINE_LIMIT // 10)).encode()
+    client = logged_in(operator)
+    response = client.post(url("campaign_load", campaign.pk), {"file": SimpleUploadedFile("big.txt", lines)})
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    assert job.status == "queued"
+    assert "veesing_send --loop" in client.get(url("campaign_changelist")).content.decode()  # no worker seen
+    assert run_queued_imports() == 1
+    job.refresh_from_db()
+    assert (job.status, job.added, job.processed) == ("done", INLINE_LIMIT // 10, INLINE_LIMIT // 10)
+    assert job.data == b""
+
+
+@pytest.mark.parametrize(
+    "name,data,message",
+    [
+        ("empty.csv", b"", "empty"),
+        ("photo.txt", b"\x89PNG\x00\x00\x00", "binary"),
+        ("old.xls", b"\xd0\xcf\x11\xe0stuff", "CSV, TXT and XLSX"),
+    ],
+)
+def test_unreadable_files_say_why(simulator, operator, campaign, name, data, message):
+    response = logged_in(operator).post(url("campaign_load", campaign.pk), {"file": SimpleUploadedFile(name, data)})
+    assert message in response.content.decode()
+    assert campaign.recipients.count() == 30
+
+
+def test_remove_numbers(simulator, operator, campaign):
+    logged_in(operator).post(url("campaign_load", campaign.pk), {"remove": "13800000001\n+86 138 0000 0002"})
+    campaign.refresh_from_db()
+    assert campaign.total_count == 28 and campaign.pending_count == 28
+
+
+def test_export_escapes_formulas(simulator, operator, campaign):
+    Recipient.objects.filter(phone="13800000001").update(error="=HYPERLINK(\"http://x\")", status="failed")
+    campaign.recount()
+    response = logged_in(operator).get(url("campaign_export", campaign.pk))
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert len(rows) == 31
+    row = next(r for r in rows if r[0] == "13800000001")
+    assert row[5].startswith("'=")
+
+
+def test_banner_goes_away_when_a_worker_beats(simulator, operator, campaign):
+    campaign.schedule()
+    client = logged_in(operator)
+    assert "veesing_send --loop" in client.get(url("campaign_changelist")).content.decode()
+    beat("worker-1")
+    assert "veesing_send --loop" not in client.get(url("campaign_changelist")).content.decode()
+
+
+def test_change_page_shows_funnel_timeline_and_counter(simulator, operator, campaign):
+    page = logged_in(operator).get(url("campaign_change", campaign.pk)).content.decode()
+    assert 'id="veesing-funnel"' in page and 'id="veesing-timeline"' in page
+    assert "veesing-counter-data" in page
+    assert f"Balance: {simulator.provider.balance} messages." in page
+
+
+def test_refresh_balance(simulator, operator, campaign):
+    client = logged_in(operator)
+    client.get(url("campaign_change", campaign.pk))
+    simulator.configure(balance=4321)
+    assert "4321" not in client.get(url("campaign_change", campaign.pk)).content.decode()  # cached
+    client.post(url("balance"), {"next": url("campaign_change", campaign.pk)})
+    assert "Balance: 4321 messages." in client.get(url("campaign_change", campaign.pk)).content.decode()
+
+
+@pytest.mark.parametrize("name", ["campaign", "recipient", "receipt", "reply", "optout", "rejectedpush"])
+def test_lists_render_with_a_constant_number_of_queries(simulator, operator, make_campaign, name):
+    client = logged_in(operator)
+    make_campaign(mobiles(5))
+    client.get(url(f"{name}_changelist"))  # warm caches (content types, sessions)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url(f"{name}_changelist")).status_code == 200
+    for i in range(5):
+        make_campaign(mobiles(20, start=13900000000 + i * 100))
+        RejectedPush.objects.create(reason=f"r{i}")
+        OptOut.objects.create(phone=str(13600000000 + i))
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url(f"{name}_changelist")).status_code == 200
+    assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
+
+
+def test_replay_a_rejected_push(simulator, operator, make_campaign):
+    body = urlencode({"mobile": "13800138000", "taskid": "T", "content": "收到", "receivetime": "2026-11-26 12:00:00"})
+    push = RejectedPush.objects.create(reason="was broken", body=body, content_type="application/x-www-form-urlencoded")
+    logged_in(operator).post(url("rejectedpush_changelist"), {"action": "replay", "_selected_action": [push.pk]})
+    push.refresh_from_db()
+    assert push.replayed_at is not None
+    from django_veesing.models import Reply
+
+    assert Reply.objects.get().content == "收到"
+
+
+def test_admin_pages_never_show_the_app_key(simulator, operator, campaign, settings):
+    client = logged_in(operator)
+    pages = [url("campaign_changelist"), url("campaign_change", campaign.pk), url("campaign_send", campaign.pk), url("campaign_load", campaign.pk)]
+    for page in pages:
+        assert settings.VEESING["APP_KEY"] not in client.get(page).content.decode()
+
+
+def test_chinese_admin(simulator, operator, campaign):
+    client = logged_in(operator, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    page = client.get(url("campaign_send", campaign.pk), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "计费" in page or "条" in page
+    assert MARKETING_TEXT in page
