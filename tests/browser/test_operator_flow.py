@@ -1,0 +1,135 @@
+"""The operator's whole flow in Chromium (Debian's), in English and in Chinese.
+
+Screenshots of each step land in test-artifacts/<language>/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from django_veesing.models import Campaign, CampaignStatus, OptOut
+from django_veesing.sending import Sender
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
+TOKEN = "test-callback-token-0123456789"
+
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's Chromium: apt-get install chromium"),
+    pytest.mark.django_db(transaction=True),
+]
+# Playwright's sync API runs an event loop in this thread; the ORM calls made here are
+# ordinary synchronous ones.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+TEXTS = {
+    "en": {"counter": "characters", "added": "Added 20, duplicates 1, invalid 1.", "sent": "sent", "delivered": "delivered"},
+    "zh-hans": {"counter": "个字", "added": "已添加 20 个，重复 1 个，无效 1 个。", "sent": "已发送", "delivered": "已送达"},
+}
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_operator_flow(browser, live_server, simulator, settings, language):
+    settings.VEESING = {**settings.VEESING, "QUIET_HOURS": None, "BATCH_SIZE": 10}
+    simulator.configure(
+        callback_url=live_server.url + reverse("django_veesing:callback", args=[TOKEN]),
+        push_delay=0.0,
+        delivered_ratio=0.8,
+        reply_ratio=0.3,
+    )
+    User.objects.create_superuser("boss", password="secret-pw")
+    shots = ARTIFACTS / language
+    shots.mkdir(parents=True, exist_ok=True)
+    texts = TEXTS[language]
+    context = browser.new_context(locale="zh-CN" if language == "zh-hans" else "en-US", accept_downloads=True, viewport={"width": 1100, "height": 800})
+    context.set_extra_http_headers({"Accept-Language": "zh-Hans" if language == "zh-hans" else "en"})
+    page = context.new_page()
+
+    page.goto(live_server.url + "/admin/login/")
+    page.fill("#id_username", "boss")
+    page.fill("#id_password", "secret-pw")
+    page.click("input[type=submit]")
+
+    # Write a campaign: the counter follows the typing.
+    page.goto(live_server.url + reverse("admin:django_veesing_campaign_add"))
+    page.fill("#id_name", "会员日")
+    page.select_option("#id_kind", "marketing")
+    page.fill("#id_content", "【维信测试】会员日全场八折")
+    counter = page.locator("#veesing-counter")
+    assert texts["counter"] in counter.inner_text()
+    assert counter.locator(".problem").count() == 1  # no opt-out phrase yet
+    page.fill("#id_content", "【维信测试】会员日全场八折，回T退订")
+    assert counter.locator(".problem").count() == 0
+    page.screenshot(path=str(shots / "1-write.png"))
+    page.click("input[name=_save]")
+    campaign = Campaign.objects.get()
+
+    # Load numbers by pasting.
+    page.goto(live_server.url + reverse("admin:django_veesing_campaign_load", args=[campaign.pk]))
+    numbers = [str(13800000000 + i) for i in range(20)]
+    page.fill("#id_pasted", "\n".join(numbers) + "\n+86 138 0000 0000\nnot-a-number")
+    page.click("#veesing-load-submit")
+    assert texts["added"] in page.locator("#veesing-import-result").inner_text()
+    page.screenshot(path=str(shots / "2-numbers.png"))
+
+    # Send through the confirmation page.
+    page.goto(live_server.url + reverse("admin:django_veesing_campaign_change", args=[campaign.pk]))
+    page.click("#veesing-send")
+    assert page.locator("#summary-numbers").inner_text() == "20"
+    assert page.locator("#summary-billed").inner_text() == "20"
+    assert "回T退订" in page.locator("#veesing-preview").inner_text()
+    page.screenshot(path=str(shots / "3-confirm.png"))
+    page.click("#veesing-confirm")
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SCHEDULED
+
+    # The worker sends; the simulator pushes receipts and replies to the live server.
+    Sender().send_due()
+    assert simulator.wait_for_pushes(60)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT
+    assert campaign.delivered_count + campaign.failed_count == 20
+
+    page.goto(live_server.url + reverse("admin:django_veesing_campaign_change", args=[campaign.pk]))
+    funnel = page.locator("#veesing-funnel").inner_text()
+    assert texts["delivered"] in funnel and str(campaign.delivered_count) in funnel
+    assert page.locator("#veesing-timeline .col").count() >= 1
+    page.screenshot(path=str(shots / "4-follow.png"), full_page=True)
+    page.goto(live_server.url + reverse("admin:django_veesing_campaign_changelist"))
+    assert texts["sent"] in page.locator("#result_list").inner_text()
+    page.screenshot(path=str(shots / "5-list.png"))
+
+    # Export the recipients.
+    page.goto(live_server.url + reverse("admin:django_veesing_campaign_change", args=[campaign.pk]))
+    with page.expect_download() as download_info:
+        page.click("#veesing-export")
+    exported = Path(download_info.value.path()).read_text(encoding="utf-8-sig")
+    assert all(number in exported for number in numbers)
+
+    # Opt a number out by hand.
+    page.goto(live_server.url + reverse("admin:django_veesing_optout_add"))
+    page.fill("#id_phone", "13800000005")
+    page.click("input[name=_save]")
+    assert OptOut.objects.filter(phone="13800000005", source="admin").exists()
+    assert "13800000005" in page.locator("#result_list").inner_text()
+    page.screenshot(path=str(shots / "6-opt-outs.png"))
+    context.close()
