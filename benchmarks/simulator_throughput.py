@@ -1,9 +1,10 @@
 """How many group-send batches per second the simulator serves, against a bare server.
 
 Each server runs in a process of its own (as the simulator does beside the demo), so the
-client's work does not share its interpreter lock. The baseline is a stdlib HTTP server with the same keep-alive and TCP_NODELAY that answers
-a constant JSON body without reading it: the ceiling of any Python server here. The ratio
-says how much of that the simulator's own work (parsing, rules, record) keeps.
+client's work does not share its interpreter lock. The baseline is a stdlib HTTP server
+with the same keep-alive and TCP_NODELAY that answers a constant JSON body without
+reading it: the ceiling of any Python server here. The ratio says how much of that the
+simulator's own work (parsing, rules, record) keeps.
 
     python benchmarks/simulator_throughput.py [--batches 2000] [--size 1000]
 """
@@ -25,7 +26,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 

@@ -32,6 +32,7 @@ from .models import (
     Reply,
     move_counts,
 )
+from .serializers import RECEIPT, parse_body, validate
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +48,15 @@ EARLY_RECEIPT_AGE = dt.timedelta(minutes=5)
 
 
 def fingerprint(*parts: object) -> str:
-    return hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()
+    return hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 def is_opt_out(text: str) -> bool:
     """Whether a reply means "stop": T, TD, R, 退订 … in any width or case, bare of punctuation."""
     folded = _NOT_WORD.sub("", unicodedata.normalize("NFKC", text)).upper()
-    return folded in {_NOT_WORD.sub("", unicodedata.normalize("NFKC", w)).upper() for w in veesing_settings.OPT_OUT_KEYWORDS}
+    return folded in {
+        _NOT_WORD.sub("", unicodedata.normalize("NFKC", w)).upper() for w in veesing_settings.OPT_OUT_KEYWORDS
+    }
 
 
 # -- receipts -----------------------------------------------------------------------------
@@ -66,7 +69,9 @@ def take_receipt(data: dict[str, Any], raw: dict[str, Any]) -> Receipt | None:
         recipient = _recipient_for_update(data["taskid"], data["mobile"])
         receipt = _insert(
             Receipt,
-            fingerprint=fingerprint("receipt", data["taskid"], data["mobile"], data["status"], data["code"], data["receivetime"].isoformat()),
+            fingerprint=fingerprint(
+                "receipt", data["taskid"], data["mobile"], data["status"], data["code"], data["receivetime"].isoformat()
+            ),
             task_id=data["taskid"],
             phone=data["mobile"],
             delivered=delivered,
@@ -147,7 +152,9 @@ def take_reply(data: dict[str, Any], raw: dict[str, Any]) -> Reply | None:
         recipient = _recipient_of_reply(data["taskid"], data["mobile"])
         reply = _insert(
             Reply,
-            fingerprint=fingerprint("reply", data["taskid"], data["mobile"], data["content"], data["receivetime"].isoformat()),
+            fingerprint=fingerprint(
+                "reply", data["taskid"], data["mobile"], data["content"], data["receivetime"].isoformat()
+            ),
             task_id=data["taskid"],
             phone=data["mobile"],
             content=data["content"],
@@ -177,6 +184,20 @@ def _recipient_of_reply(task_id: str, phone: str) -> Recipient | None:
         if recipient:
             return recipient
     return Recipient.objects.only(*fields).filter(phone=phone).order_by("-id").first()
+
+
+# -- a whole pushed body ---------------------------------------------------------------------
+
+
+def take_body(raw: bytes, content_type: str, kind: str | None = None) -> int:
+    """Validate every event of a pushed body, then store and apply them; the count taken.
+
+    Raises ``PushRejected`` (naming each bad field) before anything is written.
+    """
+    events = [(*validate(event, kind), event) for event in parse_body(raw, content_type)]
+    for event_kind, data, event in events:
+        (take_receipt if event_kind == RECEIPT else take_reply)(data, event)
+    return len(events)
 
 
 # -- storing once -------------------------------------------------------------------------
@@ -224,9 +245,7 @@ def reconcile(now: dt.datetime | None = None) -> ReconcileReport:
         if unmatched.filter(created_at__gt=now - EARLY_RECEIPT_AGE).exists():
             continue  # may simply be early
         phones = list(unmatched.values_list("phone", flat=True))
-        batches = list(
-            Batch.objects.filter(state=BatchState.UNCERTAIN, recipients__phone__in=phones).distinct()
-        )
+        batches = list(Batch.objects.filter(state=BatchState.UNCERTAIN, recipients__phone__in=phones).distinct())
         if len(batches) == 1:
             mark_submitted(batches[0], task_id, len(phones), None, "reconciled from receipts", now)
             report.batches_found += 1

@@ -117,8 +117,7 @@ def _api_url(config: dict[str, Any]) -> Iterable[CheckMessage]:
         yield Error(f"VEESING['API_URL'] is not a URL: {url!r}.", id="veesing.E004")
     elif parts.scheme != "https" and not settings.DEBUG and not is_loopback(parts.hostname):
         yield Error(
-            "VEESING['API_URL'] does not use https: the app key would cross the network "
-            "in clear text.",
+            "VEESING['API_URL'] does not use https: the app key would cross the network in clear text.",
             hint="Use https://vip.veesing.com (plain http is only allowed for loopback "
             "addresses, e.g. the simulator, or under DEBUG).",
             id="veesing.E004",
@@ -129,8 +128,7 @@ def _batch_size(config: dict[str, Any]) -> Iterable[CheckMessage]:
     size = config.get("BATCH_SIZE", DEFAULTS["BATCH_SIZE"])
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_BATCH_SIZE:
         yield Error(
-            f"VEESING['BATCH_SIZE'] must be a whole number from 1 to {MAX_BATCH_SIZE:,}; "
-            f"it is {size!r}.",
+            f"VEESING['BATCH_SIZE'] must be a whole number from 1 to {MAX_BATCH_SIZE:,}; it is {size!r}.",
             hint="1000 is a safe size; the provider's console refuses more than 100,000.",
             id="veesing.E005",
         )

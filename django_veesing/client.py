@@ -149,9 +149,7 @@ class VeesingClient:
         data = self._call(BALANCE_PATH, {})
         remain = _remain_point(data)
         if remain is None:
-            raise TransportError(
-                _("The provider's balance reply has no remainPoint."), maybe_sent=True, response=data
-            )
+            raise TransportError(_("The provider's balance reply has no remainPoint."), maybe_sent=True, response=data)
         return remain
 
     # -- the one HTTP chokepoint -------------------------------------------------------
@@ -181,13 +179,9 @@ class VeesingClient:
 def format_send_time(send_time: datetime) -> str:
     """``send_time`` as the provider reads it: China wall time, ``yyyy-MM-dd HH:mm:ss``."""
     if timezone.is_naive(send_time):
-        raise InvalidRequest(
-            _("The send time must carry a time zone (an aware datetime), not a naive one.")
-        )
+        raise InvalidRequest(_("The send time must carry a time zone (an aware datetime), not a naive one."))
     if send_time - timezone.now() < MIN_SCHEDULE_AHEAD:
-        raise InvalidRequest(
-            _("The provider schedules a send only 30 minutes or more ahead; send now instead.")
-        )
+        raise InvalidRequest(_("The provider schedules a send only 30 minutes or more ahead; send now instead."))
     return send_time.astimezone(CHINA).strftime(SEND_TIME_FORMAT)
 
 

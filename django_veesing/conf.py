@@ -83,7 +83,6 @@ class VeesingSettings:
     def CONNECT_TIMEOUT(self) -> float:
         return float(self.get("CONNECT_TIMEOUT"))
 
-
     @property
     def SIGNATURE(self) -> str:
         return str(self.get("SIGNATURE") or "")
@@ -108,7 +107,6 @@ class VeesingSettings:
     @property
     def EXPIRE_AFTER_HOURS(self) -> float:
         return float(self.get("EXPIRE_AFTER_HOURS"))
-
 
     @property
     def CALLBACK_ALLOWED_IPS(self) -> list[str]:

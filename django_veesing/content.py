@@ -80,8 +80,7 @@ def _problems(text: str, marketing: bool, opt_out_phrases: list[str] | tuple[str
     elif not 2 <= len(signature.group(1)) <= 10:
         yield Problem(
             "signature_length",
-            _("The signature 【%(signature)s】 must have 2 to 10 characters.")
-            % {"signature": signature.group(1)},
+            _("The signature 【%(signature)s】 must have 2 to 10 characters.") % {"signature": signature.group(1)},
         )
     body = text[: signature.start()] + text[signature.end() :] if signature else text
     if "【" in body or "】" in body:
@@ -90,8 +89,7 @@ def _problems(text: str, marketing: bool, opt_out_phrases: list[str] | tuple[str
     if refused:
         yield Problem(
             "symbols",
-            _("Remove the emoji or symbols the provider refuses: %(symbols)s")
-            % {"symbols": " ".join(refused)},
+            _("Remove the emoji or symbols the provider refuses: %(symbols)s") % {"symbols": " ".join(refused)},
         )
     if len(text) > MAX_LENGTH:
         yield Problem(

@@ -147,9 +147,7 @@ ACCOUNT_DAILY_LIMIT = _key("当日发送量已超出最大发送限制")
 def refusal_for(message: str, response: Any = None) -> ProviderError:
     """The exception that stands for the provider's refusal ``message``."""
     key = _key(message or "")
-    error = REFUSALS.get(key, UnknownProviderError)(
-        message or "returnStatus 0 without a message", response=response
-    )
+    error = REFUSALS.get(key, UnknownProviderError)(message or "returnStatus 0 without a message", response=response)
     if key == ACCOUNT_DAILY_LIMIT:
         error.scope = "account"
     return error

@@ -82,7 +82,9 @@ class Campaign(models.Model):
     name = models.CharField(_("name"), max_length=200)
     content = models.TextField(
         _("content"),
-        help_text=_("Start or end with your signature in 【】; marketing texts need an opt-out phrase such as 回T退订."),
+        help_text=_(
+            "Start or end with your signature in 【】; marketing texts need an opt-out phrase such as 回T退订."
+        ),
     )
     kind = models.CharField(
         _("kind"),
@@ -95,7 +97,9 @@ class Campaign(models.Model):
     schedule_at_provider = models.BooleanField(
         _("scheduled by the provider"),
         default=False,
-        help_text=_("Hand the campaign to the provider with its send time (30 minutes or more ahead) instead of waiting here."),
+        help_text=_(
+            "Hand the campaign to the provider with its send time (30 minutes or more ahead) instead of waiting here."
+        ),
     )
     status = models.CharField(
         _("status"), max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT, db_index=True
@@ -236,7 +240,10 @@ class Campaign(models.Model):
             raise CampaignStateError(gettext("The send time must carry a time zone."))
         if self.schedule_at_provider and at - timezone.now() < PROVIDER_SCHEDULE_AHEAD:
             raise CampaignStateError(
-                gettext("The provider schedules only 30 minutes or more ahead; choose a later time or let the app schedule it.")
+                gettext(
+                    "The provider schedules only 30 minutes or more ahead; "
+                    "choose a later time or let the app schedule it."
+                )
             )
         if self.schedule_at_provider and self.is_marketing and in_quiet_hours(at):
             raise CampaignStateError(

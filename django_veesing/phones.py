@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache
 
 import phonenumbers
 from django.utils.translation import gettext as _
@@ -58,15 +58,13 @@ def normalise(raw: str) -> str:
     if not (digits.isascii() and digits.isdigit()):
         raise InvalidPhone(_("contains characters that are not digits"))
     if len(digits) != 11:
-        raise InvalidPhone(
-            _("has %(count)d digits; a mainland mobile number has 11") % {"count": len(digits)}
-        )
+        raise InvalidPhone(_("has %(count)d digits; a mainland mobile number has 11") % {"count": len(digits)})
     if not is_allocated_mobile_block(digits[:7]):
         raise InvalidPhone(_("is not a mainland mobile number (no such mobile block)"))
     return digits
 
 
-@lru_cache(maxsize=None)
+@cache
 def is_allocated_mobile_block(prefix: str) -> bool:
     """Whether phonenumbers takes 11-digit numbers starting with this 7-digit block as mobiles."""
     try:

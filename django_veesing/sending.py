@@ -105,9 +105,9 @@ class Sender:
     def due_campaigns(self) -> list[Campaign]:
         """Scheduled campaigns whose time has come, and campaigns already sending."""
         now = self.clock()
-        candidates = Campaign.objects.filter(
-            status__in=[CampaignStatus.SCHEDULED, CampaignStatus.SENDING]
-        ).order_by("send_at", "id")
+        candidates = Campaign.objects.filter(status__in=[CampaignStatus.SCHEDULED, CampaignStatus.SENDING]).order_by(
+            "send_at", "id"
+        )
         return [c for c in candidates if c.status == CampaignStatus.SENDING or not schedule.waits_for(c, now)]
 
     def send_due(self) -> list[SendReport]:
@@ -230,7 +230,9 @@ class Sender:
         """Send one claimed batch and settle it. False when this run should stop."""
         report.batches += 1
         try:
-            result = self.client.send(phones, campaign.text, send_time=schedule.provider_send_time(campaign, self.clock()))
+            result = self.client.send(
+                phones, campaign.text, send_time=schedule.provider_send_time(campaign, self.clock())
+            )
         except TransportError as error:
             if error.maybe_sent:
                 mark_uncertain(batch, error.message)
@@ -447,4 +449,3 @@ def _worker_is_dead(worker: str) -> bool:
 
 def _after_commit(signal: Signal, sender: type, **kwargs: object) -> None:
     transaction.on_commit(lambda: signal.send(sender=sender, **kwargs))
-

@@ -72,9 +72,7 @@ def kind_of(event: dict[str, Any], expected: str | None) -> str:
         return RECEIPT
     if "content" in event:
         return REPLY
-    raise PushRejected(
-        {"non_field_errors": [_("Neither a receipt (status, code) nor a reply (content).")]}
-    )
+    raise PushRejected({"non_field_errors": [_("Neither a receipt (status, code) nor a reply (content).")]})
 
 
 class ChinaDateTimeField(serializers.Field):

@@ -16,10 +16,10 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from .addresses import in_networks
-from .callbacks import take_receipt, take_reply
+from .callbacks import take_body
 from .conf import veesing_settings
 from .models import RejectedPush
-from .serializers import RECEIPT, PushRejected, parse_body, validate
+from .serializers import PushRejected
 
 KEPT_BODY = 4096  # characters of a rejected body that are kept
 
@@ -63,14 +63,14 @@ class CallbackView(APIView):
             errors = {"body": [_("The body is larger than %(limit)d bytes.") % {"limit": limit}]}
             return self._reject(errors, raw, content_type, remote, status=413)
         try:
-            events = [validate(event, self.kind) + (event,) for event in parse_body(raw, content_type)]
+            take_body(raw, content_type, self.kind)
         except PushRejected as rejected:
             return self._reject(rejected.errors, raw, content_type, remote)
-        for kind, data, event in events:
-            (take_receipt if kind == RECEIPT else take_reply)(data, event)
         return HttpResponse("ok", content_type="text/plain; charset=utf-8")
 
-    def _reject(self, errors: dict[str, Any], raw: bytes, content_type: str, remote: str, status: int = 400) -> JsonResponse:
+    def _reject(
+        self, errors: dict[str, Any], raw: bytes, content_type: str, remote: str, status: int = 400
+    ) -> JsonResponse:
         text = raw.decode("utf-8", errors="replace")
         RejectedPush.objects.create(
             reason=_flatten(errors),

@@ -34,7 +34,9 @@ def operator(db):
 @pytest.fixture
 def viewer(db):
     user = User.objects.create_user("viewer", password="pw", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__startswith="view_", content_type__app_label="django_veesing"))
+    user.user_permissions.set(
+        Permission.objects.filter(codename__startswith="view_", content_type__app_label="django_veesing")
+    )
     return user
 
 
@@ -148,7 +150,9 @@ def test_resend_uncertain_page_warns_of_double_delivery(simulator, operator, mak
 
 def test_paste_numbers(simulator, operator, campaign):
     client = logged_in(operator)
-    response = client.post(url("campaign_load", campaign.pk), {"pasted": "+86 139 0000 0001, 13900000002；abc\n13800000000"})
+    response = client.post(
+        url("campaign_load", campaign.pk), {"pasted": "+86 139 0000 0001, 13900000002；abc\n13800000000"}
+    )
     text = response.content.decode()
     assert "Added 2, duplicates 1, invalid 1." in text
     job = ImportJob.objects.get()
@@ -160,7 +164,10 @@ def test_paste_numbers(simulator, operator, campaign):
 def test_upload_small_gbk_csv(simulator, operator, campaign):
     data = "姓名,手机\n张三,13900000011\n李四,+86-139-0000-0012\n".encode("gbk")
     logged_in(operator).post(url("campaign_load", campaign.pk), {"file": SimpleUploadedFile("名单.csv", data)})
-    assert set(Recipient.objects.filter(phone__startswith="139").values_list("phone", flat=True)) == {"13900000011", "13900000012"}
+    assert set(Recipient.objects.filter(phone__startswith="139").values_list("phone", flat=True)) == {
+        "13900000011",
+        "13900000012",
+    }
     job = ImportJob.objects.get()
     assert (job.added, job.invalid_count) == (2, 4)  # the header and the names are reported, not lost
 
@@ -200,7 +207,7 @@ def test_remove_numbers(simulator, operator, campaign):
 
 
 def test_export_escapes_formulas(simulator, operator, campaign):
-    Recipient.objects.filter(phone="13800000001").update(error="=HYPERLINK(\"http://x\")", status="failed")
+    Recipient.objects.filter(phone="13800000001").update(error='=HYPERLINK("http://x")', status="failed")
     campaign.recount()
     response = logged_in(operator).get(url("campaign_export", campaign.pk))
     assert response["Content-Type"].startswith("text/csv")
@@ -263,7 +270,12 @@ def test_replay_a_rejected_push(simulator, operator, make_campaign):
 
 def test_admin_pages_never_show_the_app_key(simulator, operator, campaign, settings):
     client = logged_in(operator)
-    pages = [url("campaign_changelist"), url("campaign_change", campaign.pk), url("campaign_send", campaign.pk), url("campaign_load", campaign.pk)]
+    pages = [
+        url("campaign_changelist"),
+        url("campaign_change", campaign.pk),
+        url("campaign_send", campaign.pk),
+        url("campaign_load", campaign.pk),
+    ]
     for page in pages:
         assert settings.VEESING["APP_KEY"] not in client.get(page).content.decode()
 

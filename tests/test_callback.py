@@ -187,7 +187,9 @@ def test_json_object_and_list(client, sent):
     body = json.dumps([receipt(), receipt(phone="13900139000", status=0), reply()])
     assert client.post(url(), body, content_type="application/json").status_code == 200
     assert recipient("13900139000").status == RecipientStatus.FAILED
-    assert client.post(url(), json.dumps(receipt(phone="13700137000")), content_type="application/json").status_code == 200
+    assert (
+        client.post(url(), json.dumps(receipt(phone="13700137000")), content_type="application/json").status_code == 200
+    )
     assert Receipt.objects.count() == 3 and Reply.objects.count() == 1
 
 
@@ -295,7 +297,7 @@ def test_a_bug_of_ours_is_a_500_so_the_push_is_retried(client, sent, monkeypatch
     def broken(*args, **kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(views, "take_receipt", broken)
+    monkeypatch.setattr(views, "take_body", broken)
     client.raise_request_exception = False
     assert push(client, receipt()).status_code == 500
     assert not RejectedPush.objects.exists()

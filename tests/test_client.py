@@ -49,7 +49,11 @@ def test_success_variants(simulator, veesing_client, reply):
 
 
 def test_documented_nulls_on_success_are_tolerated(simulator, veesing_client):
-    simulator.inject("raw", next_n=1, body={"returnStatus": "1 ", "message": "成功", "remainPoint": None, "taskId": "T1", "successCounts": None})
+    simulator.inject(
+        "raw",
+        next_n=1,
+        body={"returnStatus": "1 ", "message": "成功", "remainPoint": None, "taskId": "T1", "successCounts": None},
+    )
     result = veesing_client.send([PHONE], TEXT)
     assert (result.task_id, result.success_count, result.remain_point) == ("T1", 0, None)
 
@@ -171,7 +175,7 @@ def test_connection_reset_may_have_sent(simulator, veesing_client):
 
 def test_send_time_goes_out_as_china_wall_time(simulator, veesing_client, settings):
     assert settings.TIME_ZONE == "Europe/Paris"
-    at = dt.datetime(2031, 1, 15, 9, 30, tzinfo=dt.timezone.utc)
+    at = dt.datetime(2031, 1, 15, 9, 30, tzinfo=dt.UTC)
     veesing_client.send([PHONE], TEXT, send_time=at)
     assert simulator.record.requests[-1].fields["sendTime"] == "2031-01-15 17:30:00"
     with timezone.override("Europe/Paris"):
@@ -184,7 +188,12 @@ def test_send_time_goes_out_as_china_wall_time(simulator, veesing_client, settin
     "phones,content,send_time,match",
     [
         ([], TEXT, None, "No numbers"),
-        ([PHONE, "1380013800", "+8613800138000", "23800138000"], TEXT, None, "'1380013800', '\\+8613800138000', '23800138000'"),
+        (
+            [PHONE, "1380013800", "+8613800138000", "23800138000"],
+            TEXT,
+            None,
+            "'1380013800', '\\+8613800138000', '23800138000'",
+        ),
         ([PHONE], "", None, "empty"),
         ([PHONE], "   ", None, "empty"),
         ([PHONE], TEXT, dt.datetime(2031, 1, 1, 9, 0), "time zone"),
@@ -213,7 +222,13 @@ def test_from_settings_without_credentials_is_a_configuration_error(settings):
 
 
 def test_from_settings_reads_every_setting(settings):
-    settings.VEESING = {"APP_ID": "a", "APP_KEY": SECRET, "API_URL": "https://example.test/", "TIMEOUT": 7, "CONNECT_TIMEOUT": 2}
+    settings.VEESING = {
+        "APP_ID": "a",
+        "APP_KEY": SECRET,
+        "API_URL": "https://example.test/",
+        "TIMEOUT": 7,
+        "CONNECT_TIMEOUT": 2,
+    }
     client = VeesingClient.from_settings()
     assert (client.app_id, client.api_url, client.timeout) == ("a", "https://example.test", (2.0, 7.0))
 

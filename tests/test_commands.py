@@ -92,7 +92,7 @@ def test_balance(simulator):
 
 def test_balance_provider_down(settings, closed_port):
     settings.VEESING = {**settings.VEESING, "API_URL": f"http://127.0.0.1:{closed_port}"}
-    with pytest.raises(CommandError, match="Could not read the balance.*could not connect"):
+    with pytest.raises(CommandError, match=r"Could not read the balance.*could not connect"):
         run("veesing_balance")
 
 
@@ -111,8 +111,18 @@ def test_reconcile(simulator, make_campaign, client):
     campaign = make_campaign(["13800138000"])
     batch = Batch.objects.create(campaign=campaign, size=1)
     Recipient.objects.update(batch=batch)
-    body = {"mobile": "13800138000", "taskid": "T1", "status": "1", "code": "DELIVRD", "receivetime": "2026-11-26 12:00:00"}
-    client.post("/veesing/callback/test-callback-token-0123456789/", urlencode(body), content_type="application/x-www-form-urlencoded")
+    body = {
+        "mobile": "13800138000",
+        "taskid": "T1",
+        "status": "1",
+        "code": "DELIVRD",
+        "receivetime": "2026-11-26 12:00:00",
+    }
+    client.post(
+        "/veesing/callback/test-callback-token-0123456789/",
+        urlencode(body),
+        content_type="application/x-www-form-urlencoded",
+    )
     assert "0 receipts linked" in run("veesing_reconcile")
     # The batch commits with its task id without linking (as if that step had crashed).
     Batch.objects.filter(pk=batch.pk).update(task_id="T1", state="submitted")

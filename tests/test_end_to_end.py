@@ -53,5 +53,9 @@ def test_receipts_and_replies_with_duplicates_and_reordering(simulator, live_ser
     campaign = Campaign.objects.get(pk=campaign.pk)
     delivered = sum(1 for s in truth.values() if s == "1")
     assert campaign.status == CampaignStatus.SENT
-    assert (campaign.delivered_count, campaign.failed_count, campaign.submitted_count) == (delivered, 2000 - delivered, 0)
+    assert (campaign.delivered_count, campaign.failed_count, campaign.submitted_count) == (
+        delivered,
+        2000 - delivered,
+        0,
+    )
     print(f"{len(pushes)} pushes in {elapsed:.1f}s")

@@ -12,7 +12,9 @@ from .conftest import MARKETING_TEXT
 
 
 def test_split_pasted_text():
-    text = "13800000001, 13800000002;13800000003\t13800000004\n+86 138 0000 0005\n138 0000 0006 138 0000 0007，13800000008"
+    text = (
+        "13800000001, 13800000002;13800000003\t13800000004\n+86 138 0000 0005\n138 0000 0006 138 0000 0007，13800000008"
+    )
     assert list(split_entries(text)) == [
         "13800000001",
         "13800000002",
@@ -40,7 +42,12 @@ def test_encodings():
 
 @pytest.mark.parametrize(
     "name,data,reason",
-    [("a.csv", b"  \n", "empty"), ("a.txt", b"\x00\x01\x02", "binary"), ("a.xls", b"\xd0\xcf\x11\xe0", "CSV, TXT and XLSX"), ("a.xlsx", b"PK\x03\x04garbage", "damaged")],
+    [
+        ("a.csv", b"  \n", "empty"),
+        ("a.txt", b"\x00\x01\x02", "binary"),
+        ("a.xls", b"\xd0\xcf\x11\xe0", "CSV, TXT and XLSX"),
+        ("a.xlsx", b"PK\x03\x04garbage", "damaged"),
+    ],
 )
 def test_unreadable(name, data, reason):
     with pytest.raises(UnreadableFile, match=reason):

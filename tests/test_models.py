@@ -91,7 +91,9 @@ def test_provider_scheduling_needs_thirty_minutes():
 def test_provider_scheduling_refuses_quiet_hours_for_marketing():
     campaign = new_campaign()
     campaign.add_recipients(["13800138000"])
-    tonight = timezone.now().astimezone(dt.timezone(dt.timedelta(hours=8))).replace(hour=22, minute=0) + dt.timedelta(days=1)
+    tonight = timezone.now().astimezone(dt.timezone(dt.timedelta(hours=8))).replace(hour=22, minute=0) + dt.timedelta(
+        days=1
+    )
     with pytest.raises(CampaignStateError, match="quiet hours"):
         campaign.schedule(tonight, at_provider=True)
 

@@ -73,7 +73,9 @@ def query_count(settings, make_campaign, sender, batch_size):
     return len(queries)
 
 
-def test_queries_per_batch_do_not_grow_with_batch_size(settings, simulator, sender, make_campaign, django_assert_max_num_queries):
+def test_queries_per_batch_do_not_grow_with_batch_size(
+    settings, simulator, sender, make_campaign, django_assert_max_num_queries
+):
     small = query_count(settings, make_campaign, sender, 10)
     large = query_count(settings, make_campaign, sender, 400)
     assert small == large
@@ -203,7 +205,9 @@ def test_number_refusals_fail_those_numbers_and_the_campaign_goes_on(simulator, 
     assert {r.error for r in failed} == {"相同手机号码一分钟之内只可发送一次"}
 
 
-@pytest.mark.parametrize("message", ["手机号码格式不正确", "该号码今日发送次数已达上限", "相同手机号码一分钟之内只可发送一次"])
+@pytest.mark.parametrize(
+    "message", ["手机号码格式不正确", "该号码今日发送次数已达上限", "相同手机号码一分钟之内只可发送一次"]
+)
 def test_each_number_refusal_fails_only_its_batch(simulator, make_campaign, settings, message):
     settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 2}
     campaign = make_campaign(mobiles(4))
@@ -212,7 +216,9 @@ def test_each_number_refusal_fails_only_its_batch(simulator, make_campaign, sett
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SENT
     assert (campaign.failed_count, campaign.submitted_count, report.failed) == (2, 2, 2)
-    assert set(Recipient.objects.filter(campaign=campaign, status="failed").values_list("error", flat=True)) == {message}
+    assert set(Recipient.objects.filter(campaign=campaign, status="failed").values_list("error", flat=True)) == {
+        message
+    }
     assert campaign.last_message == message
 
 

@@ -98,9 +98,15 @@ def refusal_of(answer):
 
 
 def test_wrong_credentials(simulator):
-    answer = requests.post(simulator.url + "/smsApi/group", data={**CREDENTIALS, "appKey": "x", "phone": "13800138000", "content": TEXT}, timeout=5).json()
+    answer = requests.post(
+        simulator.url + "/smsApi/group",
+        data={**CREDENTIALS, "appKey": "x", "phone": "13800138000", "content": TEXT},
+        timeout=5,
+    ).json()
     assert refusal_of(answer) == "账号或密码错误"
-    answer = requests.post(simulator.url + "/smsApi/group/getBalance", data={**CREDENTIALS, "appId": "x"}, timeout=5).json()
+    answer = requests.post(
+        simulator.url + "/smsApi/group/getBalance", data={**CREDENTIALS, "appId": "x"}, timeout=5
+    ).json()
     assert refusal_of(answer) == "账号或密码错误"
 
 
@@ -262,7 +268,9 @@ def test_push_dropped_after_retries(simulator, closed_port):
 
 
 def test_duplicates_and_out_of_order(simulator, receiver):
-    simulator.configure(callback_url=receiver.url, reply_ratio=0, duplicate_rate=0.3, reorder_rate=0.5, reorder_window=0.3)
+    simulator.configure(
+        callback_url=receiver.url, reply_ratio=0, duplicate_rate=0.3, reorder_rate=0.5, reorder_window=0.3
+    )
     phones = numbers(200)
     group(simulator, phones)
     assert simulator.wait_for_pushes(20)

@@ -63,12 +63,14 @@ def test_worker_killed_between_the_call_and_the_commit(simulator, make_campaign)
     assert "stopped while sending" in uncertain.message
     assert simulator.record.sent_more_than_once() == {}
     assert set(simulator.record.accepted) == set(mobiles(3000))  # the lost answer's batch did go out
-    pending = set(Recipient.objects.filter(campaign=campaign, status=RecipientStatus.PENDING).values_list("phone", flat=True))
+    pending = set(
+        Recipient.objects.filter(campaign=campaign, status=RecipientStatus.PENDING).values_list("phone", flat=True)
+    )
     assert pending == set(uncertain.recipients.values_list("phone", flat=True)) and len(pending) == 500
     assert campaign.submitted_count == 2500 and campaign.pending_count == 500
 
 
-@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="concurrent claims need PostgreSQL's row locks")
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent claims need PostgreSQL's row locks")
 def test_four_workers_send_each_number_exactly_once(simulator, make_campaign):
     numbers = 20_000
     simulator.configure(per_minute_limit=False, latency=0.005)

@@ -32,7 +32,18 @@ STATUS_COLOURS = {
 
 class BatchInline(admin.TabularInline):
     model = Batch
-    fields = ("id", "state", "size", "task_id", "success_count", "remain_point", "message", "claimed_by", "claimed_at", "sent_at")
+    fields = (
+        "id",
+        "state",
+        "size",
+        "task_id",
+        "success_count",
+        "remain_point",
+        "message",
+        "claimed_by",
+        "claimed_at",
+        "sent_at",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -83,7 +94,17 @@ def duplicate_action(modeladmin: CampaignAdmin, request: HttpRequest, queryset: 
 
 @admin.register(Campaign)
 class CampaignAdmin(WorkerBannerMixin, admin.ModelAdmin):
-    list_display = ("name", "kind", "status", "progress", "total_count", "delivered_count", "failed_count", "send_at", "created_at")
+    list_display = (
+        "name",
+        "kind",
+        "status",
+        "progress",
+        "total_count",
+        "delivered_count",
+        "failed_count",
+        "send_at",
+        "created_at",
+    )
     list_filter = ("status", "kind")
     search_fields = ("name",)
     date_hierarchy = "created_at"
@@ -139,14 +160,18 @@ class CampaignAdmin(WorkerBannerMixin, admin.ModelAdmin):
                 for count in [getattr(campaign, f"{status}_count")]
             ),
         )
-        return format_html('<span class="veesing-progress" style="display:inline-flex;width:160px;background:#f5f5f5">{}</span>', parts)
+        return format_html(
+            '<span class="veesing-progress" style="display:inline-flex;width:160px;background:#f5f5f5">{}</span>', parts
+        )
 
     def get_urls(self) -> list[Any]:
         wrap = self.admin_site.admin_view
         return [
             path("<int:pk>/send/", wrap(screens.confirm_send(self)), name="django_veesing_campaign_send"),
             path("<int:pk>/load/", wrap(screens.load_numbers(self)), name="django_veesing_campaign_load"),
-            path("<int:pk>/state/<str:change>/", wrap(screens.change_state(self)), name="django_veesing_campaign_state"),
+            path(
+                "<int:pk>/state/<str:change>/", wrap(screens.change_state(self)), name="django_veesing_campaign_state"
+            ),
             path("<int:pk>/resend/", wrap(screens.confirm_resend(self)), name="django_veesing_campaign_resend"),
             path("<int:pk>/export.csv", wrap(screens.export_csv(self)), name="django_veesing_campaign_export"),
             path("balance/", wrap(screens.refresh_balance(self)), name="django_veesing_balance"),
@@ -227,7 +252,12 @@ def campaign_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]
 
 def timeline(campaign: Campaign, buckets: int = 24) -> list[dict[str, Any]]:
     """Receipts and replies per hour (or minute, for a young campaign), newest last."""
-    kind = "minute" if campaign.finished_at is None or (campaign.finished_at - (campaign.started_at or campaign.finished_at)).total_seconds() < 3600 else "hour"
+    kind = (
+        "minute"
+        if campaign.finished_at is None
+        or (campaign.finished_at - (campaign.started_at or campaign.finished_at)).total_seconds() < 3600
+        else "hour"
+    )
     receipts = _per_bucket(Receipt.objects.filter(recipient__campaign=campaign), kind)
     replies = _per_bucket(Reply.objects.filter(campaign=campaign), kind)
     keys = sorted(set(receipts) | set(replies))[-buckets:]

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..callbacks import take_receipt, take_reply
+from ..callbacks import take_body
 from ..models import Campaign, OptOut, OptOutSource, Receipt, Recipient, RejectedPush, Reply
-from ..serializers import RECEIPT, PushRejected, parse_body, validate
+from ..serializers import PushRejected
 from .common import EstimatedCountPaginator, WorkerBannerMixin
 
 
@@ -103,12 +103,10 @@ def replay(modeladmin: RejectedPushAdmin, request: HttpRequest, queryset: QueryS
     done, failed = 0, []
     for push in queryset.filter(replayed_at__isnull=True, truncated=False):
         try:
-            events = [validate(event, push.kind or None) + (event,) for event in parse_body(push.body.encode("utf-8"), push.content_type)]
+            take_body(push.body.encode("utf-8"), push.content_type, push.kind or None)
         except PushRejected as rejected:
             failed.append(f"{push.pk}: {rejected.errors}")
             continue
-        for kind, data, event in events:
-            (take_receipt if kind == RECEIPT else take_reply)(data, event)
         RejectedPush.objects.filter(pk=push.pk).update(replayed_at=timezone.now())
         done += 1
     modeladmin.message_user(request, _("%(count)d push(es) replayed.") % {"count": done})
@@ -121,7 +119,16 @@ class RejectedPushAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("created_at", "reason", "remote_addr", "kind", "truncated", "replayed_at")
     list_filter = ("truncated", "kind")
     search_fields = ("reason", "body")
-    readonly_fields = ("created_at", "reason", "body", "truncated", "content_type", "kind", "remote_addr", "replayed_at")
+    readonly_fields = (
+        "created_at",
+        "reason",
+        "body",
+        "truncated",
+        "content_type",
+        "kind",
+        "remote_addr",
+        "replayed_at",
+    )
     actions = [replay]
 
     def has_replay_permission(self, request: HttpRequest) -> bool:

@@ -154,7 +154,8 @@ def change_state(admin: Any) -> View:
         if change == "cancel":
             done = campaign.cancel()
             admin.message_user(
-                request, _("Cancelled.") if done else _("The campaign had already finished."),
+                request,
+                _("Cancelled.") if done else _("The campaign had already finished."),
                 messages.SUCCESS if done else messages.WARNING,
             )
         elif change == "retry":
@@ -186,12 +187,16 @@ class LoadForm(forms.Form):
         label=gettext_lazy("Paste numbers"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 8, "cols": 60}),
-        help_text=gettext_lazy("One per line, or separated by commas, spaces or semicolons. +86, 0086 and dashes are fine."),
+        help_text=gettext_lazy(
+            "One per line, or separated by commas, spaces or semicolons. +86, 0086 and dashes are fine."
+        ),
     )
     file = forms.FileField(
         label=gettext_lazy("Or upload a file"),
         required=False,
-        help_text=gettext_lazy("CSV, TXT or XLSX, up to 1,000,000 numbers; large files are imported in the background."),
+        help_text=gettext_lazy(
+            "CSV, TXT or XLSX, up to 1,000,000 numbers; large files are imported in the background."
+        ),
     )
     remove = forms.CharField(
         label=gettext_lazy("Remove numbers"),
@@ -207,7 +212,9 @@ def load_numbers(admin: Any) -> View:
         if not admin.has_change_permission(request, campaign) and campaign.status != CampaignStatus.SCHEDULED:
             raise PermissionDenied
         if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
-            admin.message_user(request, _("Numbers can only be loaded into a draft or scheduled campaign."), messages.WARNING)
+            admin.message_user(
+                request, _("Numbers can only be loaded into a draft or scheduled campaign."), messages.WARNING
+            )
             return _back(campaign)
         form = LoadForm(request.POST or None, request.FILES or None)
         job = None
@@ -219,7 +226,15 @@ def load_numbers(admin: Any) -> View:
             else:
                 if job is None or job.status == ImportStatus.QUEUED:
                     return _back(campaign)
-        return _page(request, admin, campaign, "load_numbers.html", title=_("Numbers of “%(name)s”") % {"name": campaign.name}, form=form, job=job)
+        return _page(
+            request,
+            admin,
+            campaign,
+            "load_numbers.html",
+            title=_("Numbers of “%(name)s”") % {"name": campaign.name},
+            form=form,
+            job=job,
+        )
 
     return view
 

@@ -124,13 +124,9 @@ class Provider:
         now = self.clock()
         self._roll_day(now)
         config = self.config
-        if config.per_minute_limit and any(
-            now - self._last_sent.get(n, -1e18) < 60 for n in numbers
-        ):
+        if config.per_minute_limit and any(now - self._last_sent.get(n, -1e18) < 60 for n in numbers):
             return SAME_NUMBER_MINUTE
-        if config.per_number_daily_cap and any(
-            self._sent_today[n] >= config.per_number_daily_cap for n in numbers
-        ):
+        if config.per_number_daily_cap and any(self._sent_today[n] >= config.per_number_daily_cap for n in numbers):
             return NUMBER_DAILY_CAP
         if config.account_daily_cap and self._account_today + len(numbers) > config.account_daily_cap:
             return ACCOUNT_DAILY_CAP

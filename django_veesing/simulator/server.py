@@ -6,6 +6,7 @@ it every answer would stall 40 ms on Nagle's algorithm and delayed ACKs).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -251,10 +252,8 @@ class _Server(ThreadingHTTPServer):
         """Close kept-alive connections, so no handler thread outlives the server."""
         with self._open_lock:
             for sock in self._open:
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
             self._open.clear()
 
 
@@ -270,10 +269,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def finish(self) -> None:
         self.server.track(self.connection, False)
-        try:
+        with contextlib.suppress(OSError):
             super().finish()
-        except OSError:
-            pass
 
     def do_POST(self) -> None:
         self._serve("POST")

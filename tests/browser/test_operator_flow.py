@@ -29,8 +29,18 @@ pytestmark = [
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 TEXTS = {
-    "en": {"counter": "characters", "added": "Added 20, duplicates 1, invalid 1.", "sent": "sent", "delivered": "delivered"},
-    "zh-hans": {"counter": "个字", "added": "已添加 20 个，重复 1 个，无效 1 个。", "sent": "已发送", "delivered": "已送达"},
+    "en": {
+        "counter": "characters",
+        "added": "Added 20, duplicates 1, invalid 1.",
+        "sent": "sent",
+        "delivered": "delivered",
+    },
+    "zh-hans": {
+        "counter": "个字",
+        "added": "已添加 20 个，重复 1 个，无效 1 个。",
+        "sent": "已发送",
+        "delivered": "已送达",
+    },
 }
 
 
@@ -41,7 +51,13 @@ def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()
@@ -60,7 +76,11 @@ def test_operator_flow(browser, live_server, simulator, settings, language):
     shots = ARTIFACTS / language
     shots.mkdir(parents=True, exist_ok=True)
     texts = TEXTS[language]
-    context = browser.new_context(locale="zh-CN" if language == "zh-hans" else "en-US", accept_downloads=True, viewport={"width": 1100, "height": 800})
+    context = browser.new_context(
+        locale="zh-CN" if language == "zh-hans" else "en-US",
+        accept_downloads=True,
+        viewport={"width": 1100, "height": 800},
+    )
     context.set_extra_http_headers({"Accept-Language": "zh-Hans" if language == "zh-hans" else "en"})
     page = context.new_page()
 

@@ -11,7 +11,9 @@ class Command(BaseCommand):
     help = "Print the account's balance, in messages. With --warn-below N, exit 1 below N (for monitoring)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--warn-below", type=int, metavar="N", help="exit with status 1 when the balance is below N")
+        parser.add_argument(
+            "--warn-below", type=int, metavar="N", help="exit with status 1 when the balance is below N"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:

@@ -11,9 +11,13 @@ class Command(BaseCommand):
     help = "Mark submitted numbers that got no receipt within --after hours (default 72) as expired."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--after", type=float, metavar="HOURS", help="hours without a receipt (default: EXPIRE_AFTER_HOURS, 72)")
+        parser.add_argument(
+            "--after", type=float, metavar="HOURS", help="hours without a receipt (default: EXPIRE_AFTER_HOURS, 72)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         hours = options["after"] if options["after"] is not None else veesing_settings.EXPIRE_AFTER_HOURS
         count = expire(hours)
-        self.stdout.write(_("%(count)d numbers expired (no receipt after %(hours)s hours).") % {"count": count, "hours": hours})
+        self.stdout.write(
+            _("%(count)d numbers expired (no receipt after %(hours)s hours).") % {"count": count, "hours": hours}
+        )

@@ -1,14 +1,14 @@
 import time
 from typing import Any
 
-from django.db import DatabaseError, close_old_connections
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, close_old_connections
 from django.utils.translation import gettext as _
 
 from django_veesing.exceptions import CampaignStateError, ConfigurationError, ContentError
-from django_veesing.models import Campaign, CampaignStatus
 from django_veesing.imports import run_queued_imports
-from django_veesing.sending import SendReport, Sender, beat, plan, resend_uncertain
+from django_veesing.models import Campaign, CampaignStatus
+from django_veesing.sending import Sender, SendReport, beat, plan, resend_uncertain
 
 
 class Command(BaseCommand):
@@ -18,7 +18,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--campaign", type=int, nargs="+", metavar="ID", help="approve and send these campaigns now")
+        parser.add_argument(
+            "--campaign", type=int, nargs="+", metavar="ID", help="approve and send these campaigns now"
+        )
         parser.add_argument("--loop", action="store_true", help="keep running, looking for due work every --interval")
         parser.add_argument("--interval", type=float, default=5.0, help="seconds between looks in --loop (default 5)")
         parser.add_argument("--dry-run", action="store_true", help="show what would go out; change nothing")
@@ -100,7 +102,11 @@ class Command(BaseCommand):
             "uncertain": report.uncertain,
         }
         if report.waiting:
-            line += " — " + (_("waiting for quiet hours to end") if report.waiting == "quiet_hours" else _("waiting for its send time"))
+            line += " — " + (
+                _("waiting for quiet hours to end")
+                if report.waiting == "quiet_hours"
+                else _("waiting for its send time")
+            )
         if report.message:
             line += f" — {report.message}"
         style = self.style.ERROR if report.campaign_failed else self.style.SUCCESS
