@@ -8,15 +8,28 @@ DEMO_PORT ?= 8000
 SIM_PORT ?= 8025
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench clean
+.PHONY: demo test lint typecheck docs bench clean
 
 $(VENV)/.installed-%: setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[$*]" $(if $(DJANGO),'$(DJANGO)')
 	touch $@
 
+# The whole suite, with coverage of the package (at least 90% of lines and branches).
 test: $(VENV)/.installed-test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m coverage run -m pytest $(PYTEST_ARGS)
+	$(PY) -m coverage report --fail-under=90
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed-test
+	$(VENV)/bin/mypy django_veesing
+
+docs: $(VENV)/.installed-test
+	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+	@echo "Documentation in docs/_build/html/index.html"
 
 # The whole flow offline: SQLite, the simulator on $(SIM_PORT), a sending worker, and the
 # admin on $(DEMO_PORT). Ctrl-C stops all three.
@@ -38,4 +51,4 @@ bench: $(VENV)/.installed-test
 	$(PY) benchmarks/simulator_throughput.py $(BENCH_ARGS)
 
 clean:
-	rm -rf .venv .venv-* *.egg-info db.sqlite3 var .pytest_cache
+	rm -rf .venv .venv-* *.egg-info db.sqlite3 var .pytest_cache .coverage docs/_build docs/_generated test-artifacts

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
@@ -67,7 +68,7 @@ def check(
     return ContentReport(text=text, length=len(text), segments=segments(text), problems=problems)
 
 
-def _problems(text: str, marketing: bool, opt_out_phrases: list[str] | tuple[str, ...]):
+def _problems(text: str, marketing: bool, opt_out_phrases: list[str] | tuple[str, ...]) -> Iterator[Problem]:
     if not text:
         yield Problem("empty", _("The text is empty."))
         return

@@ -56,7 +56,7 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        queryset = self.object_list
+        queryset: Any = self.object_list
         query = getattr(queryset, "query", None)
         if query is not None and not query.where and connections[queryset.db].vendor == "postgresql":
             with connections[queryset.db].cursor() as cursor:

@@ -15,7 +15,8 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponseRedirect, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -31,7 +32,7 @@ from ..phones import InvalidPhone, normalise
 from ..sending import plan, resend_uncertain, retry_failed
 from .common import balance, can_send, csv_safe
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def _page(request: HttpRequest, admin: Any, campaign: Campaign, template: str, **context: Any) -> TemplateResponse:
@@ -74,15 +75,15 @@ class SendForm(forms.Form):
 
 
 def confirm_send(admin: Any) -> View:
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
+    def view(request: HttpRequest, pk: int) -> HttpResponseBase:
         _require_send(request)
         campaign = get_object_or_404(Campaign, pk=pk)
         form = SendForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
                 campaign.schedule(form.cleaned_data["send_at"], at_provider=form.cleaned_data["at_provider"])
-            except (ContentError, CampaignStateError) as error:
-                form.add_error(None, str(error))
+            except (ContentError, CampaignStateError) as refused:
+                form.add_error(None, str(refused))
             else:
                 when = campaign.send_at
                 message = (
@@ -92,7 +93,7 @@ def confirm_send(admin: Any) -> View:
                 )
                 admin.message_user(request, message, messages.SUCCESS)
                 return _back(campaign)
-        value, error = balance()
+        value, balance_error = balance()
         report = campaign.content_report()
         window = veesing_settings.QUIET_HOURS if campaign.is_marketing else None
         return _page(
@@ -105,7 +106,7 @@ def confirm_send(admin: Any) -> View:
             plan=plan(campaign),
             report=report,
             balance=value,
-            balance_error=error,
+            balance_error=balance_error,
             quiet_hours=f"{window[0]:%H:%M}–{window[1]:%H:%M}" if window else "",
         )
 
@@ -113,7 +114,7 @@ def confirm_send(admin: Any) -> View:
 
 
 def confirm_resend(admin: Any) -> View:
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
+    def view(request: HttpRequest, pk: int) -> HttpResponseBase:
         _require_send(request)
         campaign = get_object_or_404(Campaign, pk=pk)
         uncertain = Recipient.objects.filter(
@@ -140,7 +141,7 @@ def confirm_resend(admin: Any) -> View:
 def change_state(admin: Any) -> View:
     """POST-only: cancel, duplicate, retry failed numbers."""
 
-    def view(request: HttpRequest, pk: int, change: str) -> HttpResponse:
+    def view(request: HttpRequest, pk: int, change: str) -> HttpResponseBase:
         if request.method != "POST":
             raise PermissionDenied
         campaign = get_object_or_404(Campaign, pk=pk)
@@ -169,7 +170,7 @@ def change_state(admin: Any) -> View:
 
 
 def refresh_balance(admin: Any) -> View:
-    def view(request: HttpRequest) -> HttpResponse:
+    def view(request: HttpRequest) -> HttpResponseBase:
         if request.method != "POST":
             raise PermissionDenied
         value, error = balance(refresh=True)
@@ -207,7 +208,7 @@ class LoadForm(forms.Form):
 
 
 def load_numbers(admin: Any) -> View:
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
+    def view(request: HttpRequest, pk: int) -> HttpResponseBase:
         campaign = get_object_or_404(Campaign, pk=pk)
         if not admin.has_change_permission(request, campaign) and campaign.status != CampaignStatus.SCHEDULED:
             raise PermissionDenied
@@ -307,7 +308,7 @@ def _stream(rows: Iterator[list[Any]], filename: str) -> StreamingHttpResponse:
 
 
 def export_csv(admin: Any) -> View:
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
+    def view(request: HttpRequest, pk: int) -> HttpResponseBase:
         if not admin.has_view_permission(request):
             raise PermissionDenied
         campaign = get_object_or_404(Campaign, pk=pk)
@@ -330,7 +331,7 @@ def export_csv(admin: Any) -> View:
 
 
 def invalid_csv(admin: Any) -> View:
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
+    def view(request: HttpRequest, pk: int) -> HttpResponseBase:
         if not admin.has_view_permission(request):
             raise PermissionDenied
         job = get_object_or_404(ImportJob, pk=pk)
