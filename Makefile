@@ -8,7 +8,7 @@ DEMO_PORT ?= 8000
 SIM_PORT ?= 8025
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck docs bench clean
+.PHONY: demo test test-reliability lint typecheck docs bench clean
 
 $(VENV)/.installed-%: setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ $(VENV)/.installed-%: setup.cfg pyproject.toml
 test: $(VENV)/.installed-test
 	$(PY) -m coverage run -m pytest $(PYTEST_ARGS)
 	$(PY) -m coverage report --fail-under=90
+
+# Crashes, faults, concurrency, hostile input and secrets, with counted results written to
+# docs/_reliability_figures.rst. Meant for PostgreSQL: DATABASE_URL=postgres://… (CI sets it).
+test-reliability: $(VENV)/.installed-test
+	VEESING_RELIABILITY=1 $(PY) -m pytest tests/reliability $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

@@ -16,6 +16,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def in_networks(address: str, networks: Iterable[str]) -> bool:
     """True when ``address`` is one of ``networks`` (addresses or CIDR ranges)."""
     try:

@@ -156,24 +156,31 @@ class VeesingClient:
 
     def _call(self, path: str, fields: dict[str, str]) -> dict[str, Any]:
         url = self.api_url + path
-        form = {"appId": self.app_id, "appKey": self._app_key.reveal(), **fields}
         try:
             response = self.session.post(
                 url,
-                data=urlencode(form, encoding="utf-8").encode("ascii"),
+                data=self._body(fields),
                 headers={"Content-Type": FORM_CONTENT_TYPE, "Accept": "application/json"},
                 timeout=self.timeout,
             )
         except requests.RequestException as exc:
             error = TransportError(_describe(exc, url), maybe_sent=_maybe_sent(exc))
             logger.warning("%s (maybe sent: %s)", error.message, error.maybe_sent)
-            raise error from exc
+            # Not chained: the frames of requests hold the form body, app key included,
+            # and error pages and reporters show the locals of chained tracebacks.
+            raise error from None
         data = _parse(response)
         if str(data["returnStatus"]).strip() != "1":
             refusal = refusal_for(_text(data.get("message")), response=data)
             logger.warning("The provider refused %s: %s", path, refusal.message)
             raise refusal
         return data
+
+    def _body(self, fields: dict[str, str]) -> bytes:
+        # Built here so that no frame that can end up in a traceback holds the key in a
+        # local variable: error pages and reporters show the locals of traceback frames.
+        form = {"appId": self.app_id, "appKey": self._app_key.reveal(), **fields}
+        return urlencode(form, encoding="utf-8").encode("ascii")
 
 
 def format_send_time(send_time: datetime) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from functools import cache
 
 import phonenumbers
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext, gettext_noop
 
 #: An 11-digit mainland mobile number as the provider takes it: 1, then 3–9, then 9 digits.
 MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
@@ -29,7 +29,24 @@ MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberTyp
 
 
 class InvalidPhone(ValueError):
-    """``str()`` is a reason a person can act on."""
+    """``str()`` is a reason a person can act on, translated only when asked for: an
+    import of a million bad lines must not pay for a million translations."""
+
+    REASONS = {
+        "empty": gettext_noop("empty"),
+        "not_china": gettext_noop("not a mainland China number (it does not start with +86)"),
+        "not_digits": gettext_noop("contains characters that are not digits"),
+        "length": gettext_noop("has %(count)d digits; a mainland mobile number has 11"),
+        "no_block": gettext_noop("is not a mainland mobile number (no such mobile block)"),
+    }
+
+    def __init__(self, code: str, **params: int) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    def __str__(self) -> str:
+        return gettext(self.REASONS[self.code]) % self.params
 
 
 def is_mainland_mobile(number: str) -> bool:
@@ -45,22 +62,22 @@ def normalise(raw: str) -> str:
     """The 11-digit mainland mobile number in ``raw``, or ``InvalidPhone`` saying why not."""
     text = unicodedata.normalize("NFKC", raw).strip()
     if not text:
-        raise InvalidPhone(_("empty"))
+        raise InvalidPhone("empty")
     digits = SEPARATORS.sub("", text)
     if digits.startswith("+"):
         if not digits.startswith("+86"):
-            raise InvalidPhone(_("not a mainland China number (it does not start with +86)"))
+            raise InvalidPhone("not_china")
         digits = digits[3:]
     elif digits.startswith("0086"):
         digits = digits[4:]
     elif len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]
     if not (digits.isascii() and digits.isdigit()):
-        raise InvalidPhone(_("contains characters that are not digits"))
+        raise InvalidPhone("not_digits")
     if len(digits) != 11:
-        raise InvalidPhone(_("has %(count)d digits; a mainland mobile number has 11") % {"count": len(digits)})
+        raise InvalidPhone("length", count=len(digits))
     if not is_allocated_mobile_block(digits[:7]):
-        raise InvalidPhone(_("is not a mainland mobile number (no such mobile block)"))
+        raise InvalidPhone("no_block")
     return digits
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -23,6 +24,7 @@ from .phones import MAINLAND_MOBILE
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M")
 RECEIPT, REPLY = "receipt", "reply"
 MAX_EVENTS = 1000
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # PostgreSQL stores neither NUL nor lone surrogates
 
 
 class PushRejected(Exception):
@@ -45,10 +47,25 @@ def parse_body(raw: bytes, content_type: str) -> list[dict[str, Any]]:
         )
     stripped = text.lstrip()
     if "json" in content_type.lower() or stripped[:1] in ("{", "["):
-        return _json_events(stripped)
-    if not text.strip():
+        events = _json_events(stripped)
+    elif not text.strip():
         raise PushRejected({"body": [_("The body is empty.")]})
-    return [dict(parse_qsl(text, keep_blank_values=True))]
+    else:
+        events = [dict(parse_qsl(text, keep_blank_values=True))]
+    if not all(_storable(event) for event in events):
+        raise PushRejected({"body": [_("The body holds NUL or unpaired surrogate characters.")]})
+    return events
+
+
+def _storable(value: Any) -> bool:
+    """Whether every text in ``value`` can be stored (no NUL, no lone surrogate)."""
+    if isinstance(value, str):
+        return UNSTORABLE.search(value) is None
+    if isinstance(value, dict):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(v) for v in value)
+    return True
 
 
 def _json_events(text: str) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from .addresses import in_networks
+from .addresses import in_networks, is_address
 from .callbacks import take_body
 from .conf import veesing_settings
 from .models import RejectedPush
@@ -37,7 +37,9 @@ def client_address(request: HttpRequest) -> str:
     if not proxies:
         return remote
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    return forwarded[-proxies] if len(forwarded) >= proxies else remote
+    if len(forwarded) < proxies:
+        return remote
+    return forwarded[-proxies] if is_address(forwarded[-proxies]) else ""
 
 
 class CallbackView(APIView):
@@ -71,7 +73,7 @@ class CallbackView(APIView):
     def _reject(
         self, errors: dict[str, Any], raw: bytes, content_type: str, remote: str, status: int = 400
     ) -> JsonResponse:
-        text = raw.decode("utf-8", errors="replace")
+        text = raw.decode("utf-8", errors="replace").replace("\x00", "\\x00")
         RejectedPush.objects.create(
             reason=_flatten(errors),
             body=text[:KEPT_BODY],

@@ -14,7 +14,7 @@ django.setup()
 
 project = "django-veesing"
 author = "django-veesing developers"
-copyright = "2026, django-veesing developers"  # noqa: A001
+copyright = "2026, django-veesing developers"
 release = __import__("django_veesing").__version__
 extensions = ["sphinx.ext.autodoc", "sphinx.ext.viewcode"]
 autodoc_member_order = "bysource"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -14,6 +15,9 @@ from django.test.testcases import LiveServerThread
 
 from django_veesing.client import VeesingClient
 from django_veesing.simulator import Simulator
+
+# The reliability suite runs on its own: `make test-reliability` (PostgreSQL in CI).
+collect_ignore = [] if os.environ.get("VEESING_RELIABILITY") else ["reliability"]
 
 
 class NoDelayWSGIServer(ThreadedWSGIServer):

@@ -59,5 +59,6 @@ VEESING = {
     "APP_KEY": "test-app-key-S3CRET-zz9",
     "API_URL": os.environ.get("VEESING_API_URL", "http://127.0.0.1:9"),
     "BATCH_SIZE": int(os.environ.get("VEESING_BATCH_SIZE", "1000")),
+    "TIMEOUT": float(os.environ.get("VEESING_TIMEOUT", "10")),
     "CALLBACK_TOKEN": "test-callback-token-0123456789",
 }

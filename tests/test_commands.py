@@ -130,3 +130,11 @@ def test_reconcile(simulator, make_campaign, client):
     Campaign.objects.filter(pk=campaign.pk).update(pending_count=0, submitted_count=1)
     assert "1 receipts linked" in run("veesing_reconcile")
     assert Receipt.objects.get().recipient is not None
+
+
+def test_send_named_campaign_that_is_already_sent(simulator, make_campaign):
+    campaign = make_campaign(mobiles(2))
+    run("veesing_send")
+    output = run("veesing_send", "--campaign", str(campaign.pk))
+    assert "already sent: nothing to send" in output
+    assert sum(simulator.record.accepted.values()) == 2

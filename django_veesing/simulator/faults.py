@@ -83,17 +83,21 @@ class Faults:
     def draw(self, path: str) -> Fault | None:
         """The fault that strikes this request, if any: counted ones first, then rates."""
         with self._lock:
+            eligible = []
             for rule in self._rules:
-                if rule.after and rule.applies(path):
+                if not rule.applies(path):
+                    continue
+                if rule.after:  # each rule counts the requests it lets through
                     rule.after -= 1
-                    return None
-            for rule in self._rules:
-                if rule.remaining and rule.applies(path):
+                    continue
+                eligible.append(rule)
+            for rule in eligible:
+                if rule.remaining:
                     rule.remaining -= 1
                     if not rule.remaining and not rule.rate:
                         self._rules.remove(rule)
                     return rule.fault
-            for rule in self._rules:
-                if rule.rate and rule.applies(path) and self._rng.random() < rule.rate:
+            for rule in eligible:
+                if rule.rate and self._rng.random() < rule.rate:
                     return rule.fault
         return None

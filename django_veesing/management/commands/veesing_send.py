@@ -66,6 +66,12 @@ class Command(BaseCommand):
     def _approve(self, campaign: Campaign) -> None:
         if campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.SENDING):
             return
+        if campaign.status in (CampaignStatus.SENT, CampaignStatus.CANCELLED):
+            self.stdout.write(
+                _("Campaign %(id)s is already %(status)s: nothing to send.")
+                % {"id": campaign.pk, "status": campaign.get_status_display()}
+            )
+            return
         try:
             campaign.schedule()
         except (CampaignStateError, ContentError) as error:
