@@ -52,8 +52,13 @@ demo: $(VENV)/.installed-example
 	$(PY) manage.py veesing_send --loop --interval 2 & \
 	$(PY) manage.py runserver --noreload 127.0.0.1:$(DEMO_PORT)
 
+# Each benchmark prints its figures beside a baseline measured in the same run.
+# BENCH_ARGS=--quick for a small smoke run; the import and send benchmarks use PostgreSQL
+# (a database veesing_bench they create), or --database sqlite.
 bench: $(VENV)/.installed-test
-	$(PY) benchmarks/simulator_throughput.py $(BENCH_ARGS)
+	cd benchmarks && ../$(PY) simulator_throughput.py $(BENCH_ARGS)
+	cd benchmarks && ../$(PY) bench_import.py $(BENCH_ARGS)
+	cd benchmarks && ../$(PY) bench_send.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv .venv-* *.egg-info db.sqlite3 var .pytest_cache .coverage docs/_build docs/_generated test-artifacts

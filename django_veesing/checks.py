@@ -15,7 +15,7 @@ E007      ``QUIET_HOURS`` not None nor a pair of "HH:MM" times
 E008      ``SIGNATURE`` not a 【signature】 of 2 to 10 characters
 E009      ``OPT_OUT_PHRASES`` or ``OPT_OUT_KEYWORDS`` not a list of texts
 E010      ``CALLBACK_ALLOWED_IPS`` has an entry that is not an address or network
-E011      ``CALLBACK_PROXY_COUNT`` or ``CALLBACK_MAX_BODY`` not a whole number in range
+E011      ``CALLBACK_PROXY_COUNT``, ``CALLBACK_MAX_BODY`` or ``CELERY_FAN_OUT`` not a whole number in range
 ========  =================================================================
 """
 
@@ -192,7 +192,11 @@ def _callback_addresses(config: dict[str, Any]) -> Iterable[CheckMessage]:
 
 
 def _callback_numbers(config: dict[str, Any]) -> Iterable[CheckMessage]:
-    for key, low, high in (("CALLBACK_PROXY_COUNT", 0, 10), ("CALLBACK_MAX_BODY", 1024, 10 * 1024 * 1024)):
+    for key, low, high in (
+        ("CALLBACK_PROXY_COUNT", 0, 10),
+        ("CALLBACK_MAX_BODY", 1024, 10 * 1024 * 1024),
+        ("CELERY_FAN_OUT", 1, 256),
+    ):
         value = config.get(key, DEFAULTS[key])
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             yield Error(

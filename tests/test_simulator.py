@@ -423,3 +423,10 @@ def test_command_help_lists_every_setting():
 def test_command_refuses_non_loopback():
     with pytest.raises(CommandError, match="loopback"):
         call_command("veesing_simulator", "--host", "0.0.0.0")
+
+
+def test_after_counts_each_rules_requests(simulator):
+    simulator.inject("http_error", next_n=1, status=503, after=1)
+    simulator.inject("http_error", next_n=1, status=500, after=2)
+    codes = [post(simulator, "/smsApi/group/getBalance").status_code for _ in range(4)]
+    assert codes == [200, 503, 500, 200]

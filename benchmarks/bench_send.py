@@ -1,0 +1,88 @@
+"""Send overhead: the app sending a campaign to the simulator, against a bare
+requests.Session posting the same batches with no database, in the same run.
+
+    python benchmarks/bench_send.py [--numbers 1000000] [--database postgres://…/veesing_bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from urllib.parse import urlencode
+
+from common import peak_rss_mib, setup_django, start_simulator
+
+TEXT = "【基准】您的订单已发货"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="send overhead against a bare requests.Session")
+    parser.add_argument("--numbers", type=int, default=1_000_000)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/veesing_bench")
+    parser.add_argument("--quick", action="store_true", help="50,000 numbers (CI smoke run)")
+    args = parser.parse_args()
+    numbers = 50_000 if args.quick else args.numbers
+    setup_django(args.database)
+
+    import requests
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from django_veesing.models import Campaign
+    from django_veesing.sending import Sender
+
+    simulator, url = start_simulator()
+    settings.VEESING = {**settings.VEESING, "API_URL": url, "BATCH_SIZE": args.batch_size, "QUIET_HOURS": None}
+    phones = [str(13000000000 + i) for i in range(numbers)]
+
+    session = requests.Session()
+    headers = {"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"}
+    started = time.perf_counter()
+    for i in range(0, numbers, args.batch_size):
+        body = urlencode(
+            {
+                "appId": settings.VEESING["APP_ID"],
+                "appKey": settings.VEESING["APP_KEY"],
+                "phone": ",".join(phones[i : i + args.batch_size]),
+                "content": TEXT,
+            }
+        )
+        session.post(url + "/smsApi/group", data=body, headers=headers, timeout=30).raise_for_status()
+    bare = numbers / (time.perf_counter() - started)
+
+    campaign = Campaign.objects.create(name="bench", content=TEXT, kind="notification")
+    campaign.add_recipients(str(13100000000 + i) for i in range(numbers))
+    campaign.schedule()
+    rss_before = peak_rss_mib()
+    sender = Sender()
+    started = time.perf_counter()
+    sender.send(campaign)
+    app = numbers / (time.perf_counter() - started)
+    campaign.refresh_from_db()
+    assert campaign.submitted_count == numbers, campaign.counts()
+
+    per_batch = []
+    for size in (100, 1000):  # queries for one batch, at two batch sizes
+        settings.VEESING = {**settings.VEESING, "BATCH_SIZE": size}
+        probe = Campaign.objects.create(name="probe", content=TEXT, kind="notification")
+        probe.add_recipients(str(13200000000 + size * 10 + i) for i in range(2 * size))
+        probe.schedule()
+        sender._start(probe, __import__("django_veesing.sending").sending.SendReport(probe.pk))
+        with CaptureQueriesContext(connection) as queries:
+            claim = sender._claim(probe, __import__("django_veesing.sending").sending.SendReport(probe.pk))
+            sender._submit(probe, claim[0], claim[1], __import__("django_veesing.sending").sending.SendReport(probe.pk))
+        per_batch.append(len(queries))
+    simulator.terminate()
+
+    print(f"send overhead, {numbers:,} numbers in batches of {args.batch_size}, {connection.vendor}")
+    print(f"  bare requests.Session : {bare:10,.0f} numbers/s")
+    print(f"  django-veesing        : {app:10,.0f} numbers/s")
+    print(f"  ratio                 : {app / bare:10.2f}   (target ≥ 0.5)")
+    print(f"  queries per batch     : {per_batch[0]} at 100 numbers, {per_batch[1]} at 1000")
+    print(f"  peak RSS              : {rss_before:.0f} MiB before sending, {peak_rss_mib():.0f} MiB after")
+
+
+if __name__ == "__main__":
+    main()
