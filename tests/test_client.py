@@ -247,40 +247,28 @@ def test_one_session_keeps_the_connection_alive(simulator, veesing_client):
     assert simulator.connections_opened == 1
 
 
-def test_app_key_never_appears_in_logs_errors_or_reprs(simulator, closed_port):
-    records: list[logging.LogRecord] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    root = logging.getLogger()
-    handler, old_level = Keep(level=logging.DEBUG), root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
+def test_app_key_never_appears_in_logs_errors_or_reprs(simulator, closed_port, caplog):
+    caplog.set_level(logging.DEBUG)
     texts: list[str] = []
-    try:
-        client = VeesingClient("test-app-id", SECRET, api_url=simulator.url, timeout=0.3)
-        texts += [repr(client), str(vars(client))]
-        client.send([PHONE], TEXT)
-        client.balance()
-        simulator.inject("raw", next_n=1, body=refusal("账号或密码错误"))
-        simulator.inject("http_error", next_n=1)
-        simulator.inject("bad_json", next_n=1)
-        simulator.inject("timeout", next_n=1, seconds=1)
-        for _ in range(4):
-            with pytest.raises(exc.VeesingError) as info:
-                client.send(["13900139000"], TEXT)
-            texts += [str(info.value), repr(info.value), repr(info.value.response), repr(info.value.__cause__)]
-        with pytest.raises(exc.TransportError) as info:
-            VeesingClient("id", SECRET, api_url=f"http://127.0.0.1:{closed_port}").balance()
-        texts += [str(info.value), repr(info.value), str(info.value.__cause__)]
-        with pytest.raises(exc.InvalidRequest) as info:
-            client.send(["bad"], TEXT)
-        texts += [str(info.value), repr(info.value)]
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(old_level)
+    client = VeesingClient("test-app-id", SECRET, api_url=simulator.url, timeout=0.3)
+    texts += [repr(client), str(vars(client))]
+    client.send([PHONE], TEXT)
+    client.balance()
+    simulator.inject("raw", next_n=1, body=refusal("账号或密码错误"))
+    simulator.inject("http_error", next_n=1)
+    simulator.inject("bad_json", next_n=1)
+    simulator.inject("timeout", next_n=1, seconds=1)
+    for _ in range(4):
+        with pytest.raises(exc.VeesingError) as info:
+            client.send(["13900139000"], TEXT)
+        texts += [str(info.value), repr(info.value), repr(info.value.response), repr(info.value.__cause__)]
+    with pytest.raises(exc.TransportError) as info:
+        VeesingClient("id", SECRET, api_url=f"http://127.0.0.1:{closed_port}").balance()
+    texts += [str(info.value), repr(info.value), str(info.value.__cause__)]
+    with pytest.raises(exc.InvalidRequest) as info:
+        client.send(["bad"], TEXT)
+    texts += [str(info.value), repr(info.value)]
+    records = caplog.records
     logged = [r.getMessage() for r in records] + [str(r.args) for r in records]
     assert any("urllib3" in r.name for r in records), "DEBUG records of the HTTP stack were captured"
     assert any("django_veesing" in r.name for r in records)

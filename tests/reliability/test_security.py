@@ -61,48 +61,37 @@ def test_every_token_is_compared_in_constant_time(settings, monkeypatch):
     assert compared == ["a" * 20, "b" * 20, TOKEN]  # no early exit after the match
 
 
-def test_the_app_key_is_nowhere(simulator, live_server, make_campaign, settings, closed_port, tmp_path, figures):
+def test_the_app_key_is_nowhere(
+    simulator, live_server, make_campaign, settings, closed_port, tmp_path, figures, caplog
+):
     key = settings.VEESING["APP_KEY"]
     settings.VEESING = {**settings.VEESING, "QUIET_HOURS": None, "BATCH_SIZE": 5}
-    records: list[logging.LogRecord] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    root = logging.getLogger()
-    handler, level = Keep(level=logging.DEBUG), root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
+    caplog.set_level(logging.DEBUG)
     texts = []
-    try:
-        simulator.configure(
-            callback_url=live_server.url + reverse("django_veesing:callback", args=[TOKEN]),
-            push_delay=0,
-            reply_ratio=0.5,
-        )
-        simulator.inject("http_error", next_n=1, path="/group")
-        simulator.inject("timeout", next_n=1, path="/group", seconds=3, after=1)
-        settings.VEESING = {**settings.VEESING, "TIMEOUT": 0.5}
-        campaign = make_campaign(mobiles(20))
-        for _ in range(3):
-            texts.append(Sender().send(campaign).message)
-        simulator.wait_for_pushes(30)
-        admin = User.objects.create_superuser("boss", password="pw")
-        client = Client()
-        client.force_login(admin)
-        for name in ("campaign_changelist", "batch_changelist", "receipt_changelist", "reply_changelist"):
-            if name == "batch_changelist":
-                continue
-            texts.append(client.get(reverse(f"admin:django_veesing_{name}")).content.decode())
-        texts.append(client.get(reverse("admin:django_veesing_campaign_change", args=[campaign.pk])).content.decode())
-        settings.DEBUG = True
-        texts.append(error_page(closed_port))
-        settings.DEBUG = False
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
-    logged = [record.getMessage() for record in records]
+    simulator.configure(
+        callback_url=live_server.url + reverse("django_veesing:callback", args=[TOKEN]),
+        push_delay=0,
+        reply_ratio=0.5,
+    )
+    simulator.inject("http_error", next_n=1, path="/group")
+    simulator.inject("timeout", next_n=1, path="/group", seconds=3, after=1)
+    settings.VEESING = {**settings.VEESING, "TIMEOUT": 0.5}
+    campaign = make_campaign(mobiles(20))
+    for _ in range(3):
+        texts.append(Sender().send(campaign).message)
+    simulator.wait_for_pushes(30)
+    admin = User.objects.create_superuser("boss", password="pw")
+    client = Client()
+    client.force_login(admin)
+    for name in ("campaign_changelist", "batch_changelist", "receipt_changelist", "reply_changelist"):
+        if name == "batch_changelist":
+            continue
+        texts.append(client.get(reverse(f"admin:django_veesing_{name}")).content.decode())
+    texts.append(client.get(reverse("admin:django_veesing_campaign_change", args=[campaign.pk])).content.decode())
+    settings.DEBUG = True
+    texts.append(error_page(closed_port))
+    settings.DEBUG = False
+    logged = [record.getMessage() for record in caplog.records]
     database = dump_database()
     record_path = tmp_path / "record.jsonl"
     with Simulator(record_path=str(record_path)) as sim:
