@@ -285,3 +285,20 @@ def test_chinese_admin(simulator, operator, campaign):
     page = client.get(url("campaign_send", campaign.pk), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "计费" in page or "条" in page
     assert MARKETING_TEXT in page
+
+
+@pytest.mark.parametrize("term", ["13800000007", "+86 138-0000-0007", "１３８０００００００７"])
+def test_search_recipients_by_phone_in_any_format(simulator, operator, campaign, term):
+    page = logged_in(operator).get(url("recipient_changelist") + "?" + urlencode({"q": term})).content.decode()
+    assert "13800000007" in page and "13800000008" not in page
+
+
+def test_search_replies_by_text(simulator, operator, make_campaign, client):
+    from django_veesing.models import Reply
+
+    Reply.objects.create(
+        fingerprint="a", phone="13800000001", content="我要退订", received_at="2026-11-26T12:00:00+08:00"
+    )
+    Reply.objects.create(fingerprint="b", phone="13800000002", content="收到", received_at="2026-11-26T12:00:00+08:00")
+    page = logged_in(operator).get(url("reply_changelist") + "?" + urlencode({"q": "退订"})).content.decode()
+    assert "13800000001" in page and "13800000002" not in page

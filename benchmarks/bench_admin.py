@@ -1,0 +1,95 @@
+"""The admin's lists with a million recipients: time and queries per page, beside the same
+pages with a thousand recipients (the baseline), in the same run.
+
+    python benchmarks/bench_admin.py [--recipients 1000000] [--database postgres://…/veesing_bench_admin]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from common import setup_django
+
+PAGES = [
+    ("campaign list", "admin:django_veesing_campaign_changelist", ""),
+    ("recipient list", "admin:django_veesing_recipient_changelist", ""),
+    (
+        "recipients of a campaign, failed",
+        "admin:django_veesing_recipient_changelist",
+        "?campaign__id__exact={c}&status__exact=failed",
+    ),
+    ("recipient search by phone", "admin:django_veesing_recipient_changelist", "?q=13000012345"),
+    ("campaign page", "admin:django_veesing_campaign_change", "{c}"),
+]
+
+
+def fill(campaign, count: int) -> None:
+    from django.db import connection
+
+    from django_veesing.models import Campaign
+
+    with (
+        connection.cursor() as cursor,
+        cursor.connection.cursor().copy(
+            "COPY django_veesing_recipient (campaign_id, phone, status, task_id, receipt_code, error) FROM STDIN"
+        ) as copy,
+    ):
+        for i in range(count):
+            copy.write_row((campaign.pk, str(13000000000 + i), "failed" if i % 50 == 0 else "delivered", "", "", ""))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE django_veesing_recipient")
+    Campaign.objects.filter(pk=campaign.pk).update(total_count=count)
+
+
+def measure(client, campaign_id: int, repeats: int = 5) -> list[tuple[str, float, int]]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    rows = []
+    for label, name, suffix in PAGES:
+        url = reverse(name, args=[campaign_id]) if suffix == "{c}" else reverse(name) + suffix.format(c=campaign_id)
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            for _ in range(repeats):
+                assert client.get(url).status_code == 200
+            seconds = (time.perf_counter() - started) / repeats
+        rows.append((label, seconds * 1000, len(queries) // repeats))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="admin lists with many recipients")
+    parser.add_argument("--recipients", type=int, default=1_000_000)
+    parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/veesing_bench_admin")
+    parser.add_argument("--quick", action="store_true", help="100,000 recipients (CI smoke run)")
+    args = parser.parse_args()
+    count = 100_000 if args.quick else args.recipients
+    setup_django(args.database)
+
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from django_veesing.models import Campaign
+
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.VEESING = {**settings.VEESING, "API_URL": "http://127.0.0.1:9"}  # balance: unreachable, fast
+    client = Client()
+    client.force_login(User.objects.create_superuser("bench", password=None))
+    small = Campaign.objects.create(name="small", content="【基准】x")
+    fill(small, 1000)
+    baseline = measure(client, small.pk)
+    big = Campaign.objects.create(name="big", content="【基准】x")
+    fill(big, count)
+    large = measure(client, big.pk)
+    print(f"admin pages, {count:,} recipients against 1,000 (the baseline), one client, PostgreSQL")
+    print(f"  {'page':36} {'1,000':>10} {f'{count:,}':>12} {'queries':>9}")
+    for (label, base_ms, base_q), (_l, ms, q) in zip(baseline, large, strict=True):
+        print(f"  {label:36} {base_ms:8.1f} ms {ms:9.1f} ms {base_q:4d} → {q}")
+
+
+if __name__ == "__main__":
+    main()
