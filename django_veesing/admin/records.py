@@ -25,7 +25,6 @@ class ExactSearchMixin:
     scans the whole table; a million recipients deserve an index lookup.
     """
 
-    search_fields = ("phone",)
     text_search: str | None = None  # a further field searched by substring, on small tables
 
     def get_search_results(
@@ -67,6 +66,7 @@ class ReceiptInline(ReadOnlyMixin, admin.TabularInline):
 class RecipientAdmin(WorkerBannerMixin, ExactSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("phone", "campaign", "status", "task_id", "receipt_code", "receipt_at", "error")
     list_filter = ("status", "campaign")  # not RelatedOnlyFieldListFilter: it scans every row
+    search_fields = ("phone",)  # searched exactly: see ExactSearchMixin
     list_select_related = ("campaign",)
     paginator = EstimatedCountPaginator
     show_full_result_count = False
@@ -91,6 +91,7 @@ class RecipientAdmin(WorkerBannerMixin, ExactSearchMixin, ReadOnlyMixin, admin.M
 class ReceiptAdmin(ExactSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("phone", "task_id", "delivered", "code", "received_at", "recipient_campaign", "created_at")
     list_filter = ("delivered",)
+    search_fields = ("phone",)  # searched exactly: see ExactSearchMixin
     list_select_related = ("recipient__campaign",)
     paginator = EstimatedCountPaginator
     show_full_result_count = False
@@ -105,6 +106,7 @@ class ReceiptAdmin(ExactSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
 class ReplyAdmin(ExactSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("phone", "content", "campaign", "opt_out", "received_at", "created_at")
     list_filter = ("opt_out", "campaign")
+    search_fields = ("phone",)  # searched exactly: see ExactSearchMixin
     text_search = "content"
     list_select_related = ("campaign",)
     paginator = EstimatedCountPaginator
@@ -116,6 +118,7 @@ class ReplyAdmin(ExactSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
 class OptOutAdmin(ExactSearchMixin, admin.ModelAdmin):
     list_display = ("phone", "source", "created_at")
     list_filter = ("source",)
+    search_fields = ("phone",)  # searched exactly: see ExactSearchMixin
     fields = ("phone",)
     show_full_result_count = False
 
