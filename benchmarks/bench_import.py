@@ -66,17 +66,17 @@ def main() -> None:
                 seen.add(number)
                 rows.append(number)
         scratch = Campaign.objects.create(name="copy baseline", content="【基准】x")
-        started = time.perf_counter()
+        block = "".join(f"{scratch.pk}\t{number}\tpending\t\t\t\n" for number in rows)
+        started = time.perf_counter()  # the baseline: COPY alone, from text prepared beforehand
         with (
             connection.cursor() as cursor,
-            cursor.connection.cursor().copy(
+            cursor.cursor.copy(
                 "COPY django_veesing_recipient (campaign_id, phone, status, task_id, receipt_code, error) FROM STDIN"
             ) as copy,
         ):
-            for number in rows:
-                copy.write_row((scratch.pk, number, "pending", "", "", ""))
+            copy.write(block)
         baseline = time.perf_counter() - started
-        del rows, seen
+        del rows, seen, block
 
     campaign = Campaign.objects.create(name="import", content="【基准】x")
     rss_before = peak_rss_mib()

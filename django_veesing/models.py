@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from . import bulk
 from . import content as content_rules
 from .conf import veesing_settings
 from .exceptions import CampaignStateError, ContentError
@@ -26,7 +27,6 @@ from .phones import InvalidPhone, normalise
 from .schedule import in_quiet_hours
 from .segments import segments
 
-IMPORT_CHUNK = 2000  # numbers per INSERT; stays under SQLite's limit of bound variables
 MAX_INVALID_KEPT = 10_000
 PROVIDER_SCHEDULE_AHEAD = dt.timedelta(minutes=30)
 
@@ -172,19 +172,13 @@ class Campaign(models.Model):
                 % {"status": self.get_status_display()}
             )
         result = ImportResult()
-        for chunk in _chunks(phones, IMPORT_CHUNK):
+        for chunk in _chunks(phones, bulk.chunk_size()):
             numbers = self._normalise_chunk(chunk, result)
             with transaction.atomic():
-                existing = set(
-                    Recipient.objects.filter(campaign=self, phone__in=numbers).values_list("phone", flat=True)
-                )
-                new = [number for number in numbers if number not in existing]
-                Recipient.objects.bulk_create(
-                    [Recipient(campaign=self, phone=number) for number in new], ignore_conflicts=True
-                )
-                move_counts(self.pk, total=len(new), pending=len(new))
-            result.added += len(new)
-            result.duplicates += len(existing)
+                added = bulk.insert_new(self.pk, numbers)
+                move_counts(self.pk, total=added, pending=added)
+            result.added += added
+            result.duplicates += len(numbers) - added
         self.refresh_from_db(fields=[f"{s}_count" for s in RecipientStatus.values] + ["total_count"])
         return result
 
@@ -267,9 +261,11 @@ class Campaign(models.Model):
             kind=self.kind,
         )
         phones = Recipient.objects.filter(campaign=self).order_by("id").values_list("phone", flat=True)
-        for chunk in _chunks(phones.iterator(chunk_size=IMPORT_CHUNK), IMPORT_CHUNK):
-            Recipient.objects.bulk_create([Recipient(campaign=copy, phone=p) for p in chunk], ignore_conflicts=True)
-            move_counts(copy.pk, total=len(chunk), pending=len(chunk))
+        size = bulk.chunk_size()
+        for chunk in _chunks(phones.iterator(chunk_size=size), size):
+            with transaction.atomic():
+                added = bulk.insert_new(copy.pk, chunk)
+                move_counts(copy.pk, total=added, pending=added)
         copy.refresh_from_db()
         return copy
 
