@@ -23,7 +23,7 @@ test: $(VENV)/.installed-test
 # Crashes, faults, concurrency, hostile input and secrets, with counted results written to
 # docs/_reliability_figures.rst. Meant for PostgreSQL: DATABASE_URL=postgres://… (CI sets it).
 test-reliability: $(VENV)/.installed-test
-	VEESING_RELIABILITY=1 $(PY) -m pytest tests/reliability $(PYTEST_ARGS)
+	VEESING_RELIABILITY=1 VEESING_RELIABILITY_REPORT=1 $(PY) -m pytest tests/reliability $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

@@ -1,12 +1,14 @@
 """The reliability suite (``make test-reliability``): figures it measures go to the report.
 
-Each test adds its counts to ``figures``; at the end of the session they are written to
+Each test adds its counts to ``figures``; at the end of a whole run (``make
+test-reliability`` sets VEESING_RELIABILITY_REPORT) they are written to
 docs/_reliability_figures.rst, which docs/reliability.rst includes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import platform
 from pathlib import Path
 
@@ -30,7 +32,8 @@ def figures(request):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if not FIGURES or exitstatus != 0:
+    # Only a whole run (make test-reliability) rewrites the report, not a single test.
+    if not FIGURES or exitstatus != 0 or not os.environ.get("VEESING_RELIABILITY_REPORT"):
         return
     lines = [
         f"Measured {dt.date.today():%Y-%m-%d} on {connection.vendor}, Python {platform.python_version()}, "
