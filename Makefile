@@ -60,6 +60,7 @@ bench: $(VENV)/.installed-test
 	cd benchmarks && ../$(PY) bench_import.py $(BENCH_ARGS)
 	cd benchmarks && ../$(PY) bench_send.py $(BENCH_ARGS)
 	cd benchmarks && ../$(PY) bench_admin.py $(BENCH_ARGS)
+	cd benchmarks && ../$(PY) bench_callback.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv .venv-* *.egg-info db.sqlite3 var .pytest_cache .coverage docs/_build docs/_generated test-artifacts

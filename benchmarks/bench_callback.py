@@ -1,0 +1,119 @@
+"""The callback through gunicorn (2 workers) and PostgreSQL, loaded by wrk (8 connections),
+against a bare Django view on the same server in the same run. Every push is a distinct
+receipt for a submitted recipient, committed before its 200.
+
+    python benchmarks/bench_callback.py [--seconds 20] [--database postgres://…/veesing_bench_callback]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from common import free_port, setup_django
+
+HERE = Path(__file__).resolve().parent
+TOKEN = "bench-callback-token-0123456789"
+
+
+def prepare(threads: int, per_thread: int) -> None:
+    """Submitted recipients for wrk's receipts: thread t sends phones 13000000000 + t*1e6 + n."""
+    from django.db import connection
+
+    from django_veesing.models import Batch, Campaign
+
+    campaign = Campaign.objects.create(name="bench", content="【基准】x", status="sent")
+    for thread in range(threads):
+        batch = Batch.objects.create(
+            campaign=campaign, state="submitted", task_id=f"BENCHTASK{thread}", size=per_thread
+        )
+        rows = "".join(
+            f"{campaign.pk}\t{13000000000 + thread * 1_000_000 + n}\tsubmitted\t{batch.task_id}\t\t\t{batch.pk}\n"
+            for n in range(1, per_thread + 1)
+        )
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(
+                "COPY django_veesing_recipient (campaign_id, phone, status, task_id, receipt_code, error, batch_id) FROM STDIN"
+            ) as copy,
+        ):
+            copy.write(rows)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        total_count=threads * per_thread, submitted_count=threads * per_thread
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def wrk(url: str, seconds: int, script: str | None = None) -> tuple[float, float]:
+    command = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", url]
+    if script:
+        command[1:1] = ["-s", script]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    value, unit = float(p99.group(1)), p99.group(2)
+    return rate, value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="callback throughput against a bare view")
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/veesing_bench_callback")
+    parser.add_argument("--quick", action="store_true", help="5-second runs (CI smoke run)")
+    args = parser.parse_args()
+    seconds = 5 if args.quick else args.seconds
+    if not shutil.which("wrk"):
+        print("bench_callback: skipped, wrk is not installed (apt-get install wrk)")
+        return
+    setup_django(args.database)
+    from django.db import connection
+
+    from django_veesing.models import Receipt, Recipient
+
+    prepare(threads=2, per_thread=2000 * seconds)
+    connection.close()
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": args.database, "BENCH_TOKEN": TOKEN, "PYTHONPATH": str(HERE)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "callback_site:application",
+        ],
+        cwd=HERE,
+        env=env,
+    )
+    try:
+        time.sleep(3)
+        base = f"http://127.0.0.1:{port}"
+        bare_rate, bare_p99 = wrk(base + "/bare/", seconds)
+        push_rate, push_p99 = wrk(f"{base}/veesing/callback/{TOKEN}/", seconds, str(HERE / "push.lua"))
+    finally:
+        server.terminate()
+        server.wait(10)
+    delivered = Recipient.objects.filter(status="delivered").count()
+    stored = Receipt.objects.count()
+    print(f"callback through gunicorn (2 workers) + {connection.vendor}, wrk 8 connections, {seconds} s each")
+    print(f"  bare Django view : {bare_rate:8.0f} requests/s, p99 {bare_p99:6.1f} ms")
+    print(f"  callback         : {push_rate:8.0f} pushes/s,   p99 {push_p99:6.1f} ms   (target p99 < 50 ms)")
+    print(f"  ratio            : {push_rate / bare_rate:8.2f}   (target ≥ 0.2)")
+    print(f"  receipts stored {stored:,}, recipients delivered {delivered:,} (each push committed before its 200)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""A minimal site for the callback benchmark: the app's callback and a bare view, under
+gunicorn, on PostgreSQL with persistent connections (DATABASE_URL)."""
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import environ
+from django.conf import settings
+
+if not settings.configured:
+    database = environ.Env().db("DATABASE_URL")
+    database["CONN_MAX_AGE"] = 600
+    settings.configure(
+        DEBUG=False,
+        SECRET_KEY="bench-only",
+        ALLOWED_HOSTS=["*"],
+        ROOT_URLCONF=__name__,
+        USE_TZ=True,
+        INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "rest_framework", "django_veesing"],
+        MIDDLEWARE=[],
+        DATABASES={"default": database},
+        VEESING={"APP_ID": "bench", "APP_KEY": "bench-key", "CALLBACK_TOKEN": os.environ["BENCH_TOKEN"]},
+        LOGGING_CONFIG=None,
+    )
+
+import django
+
+django.setup()
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.http import HttpResponse  # noqa: E402
+from django.urls import include, path  # noqa: E402
+
+
+def bare(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [path("bare/", bare), path("veesing/", include("django_veesing.urls"))]
+application = get_wsgi_application()
