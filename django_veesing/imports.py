@@ -102,10 +102,6 @@ def _cells(book: object) -> Iterator[str]:
                     yield from split_entries(text) if not text.startswith("=") else [text]
 
 
-def count_lines(entries: Iterable[str]) -> int:
-    return sum(1 for _entry in entries)
-
-
 # -- background imports ---------------------------------------------------------------------
 
 #: Files up to this size are imported within the web request; larger ones by the worker.

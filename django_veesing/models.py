@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import bulk
 from . import content as content_rules
+from .client import MIN_SCHEDULE_AHEAD
 from .conf import veesing_settings
 from .exceptions import CampaignStateError, ContentError
 from .phones import InvalidPhone, normalise
@@ -28,7 +29,6 @@ from .schedule import in_quiet_hours
 from .segments import segments
 
 MAX_INVALID_KEPT = 10_000
-PROVIDER_SCHEDULE_AHEAD = dt.timedelta(minutes=30)
 
 
 class CampaignKind(models.TextChoices):
@@ -232,7 +232,7 @@ class Campaign(models.Model):
             return
         if timezone.is_naive(at):
             raise CampaignStateError(gettext("The send time must carry a time zone."))
-        if self.schedule_at_provider and at - timezone.now() < PROVIDER_SCHEDULE_AHEAD:
+        if self.schedule_at_provider and at - timezone.now() < MIN_SCHEDULE_AHEAD:
             raise CampaignStateError(
                 gettext(
                     "The provider schedules only 30 minutes or more ahead; "

@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from .client import CHINA
+from .client import CHINA, MIN_SCHEDULE_AHEAD
 from .conf import veesing_settings
 
 if TYPE_CHECKING:
     from .models import Campaign
-
-PROVIDER_AHEAD = dt.timedelta(minutes=30)
 
 
 def in_quiet_hours(at: dt.datetime) -> bool:
@@ -28,7 +26,7 @@ def in_quiet_hours(at: dt.datetime) -> bool:
 
 def provider_send_time(campaign: Campaign, now: dt.datetime) -> dt.datetime | None:
     """The ``sendTime`` to hand the provider, when the provider schedules this campaign."""
-    if campaign.schedule_at_provider and campaign.send_at and campaign.send_at - now >= PROVIDER_AHEAD:
+    if campaign.schedule_at_provider and campaign.send_at and campaign.send_at - now >= MIN_SCHEDULE_AHEAD:
         return campaign.send_at
     return None
 
