@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connections
 from django.urls import reverse
 
 from django_veesing.models import Campaign, CampaignStatus, OptOut
@@ -60,6 +61,9 @@ def browser():
             ],
         )
         yield browser
+        # While Playwright's event loop runs, Django keeps this thread's connections in a
+        # separate context; close them here, or the test database cannot be dropped.
+        connections.close_all()
         browser.close()
 
 
