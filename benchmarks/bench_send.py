@@ -31,7 +31,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from django_veesing.models import Campaign
-    from django_veesing.sending import Sender
+    from django_veesing.sending import Sender, SendReport
 
     simulator, url = start_simulator()
     settings.VEESING = {**settings.VEESING, "API_URL": url, "BATCH_SIZE": args.batch_size, "QUIET_HOURS": None}
@@ -69,10 +69,11 @@ def main() -> None:
         probe = Campaign.objects.create(name="probe", content=TEXT, kind="notification")
         probe.add_recipients(str(13200000000 + size * 10 + i) for i in range(2 * size))
         probe.schedule()
-        sender._start(probe, __import__("django_veesing.sending").sending.SendReport(probe.pk))
+        report = SendReport(probe.pk)
+        sender._start(probe, report)
         with CaptureQueriesContext(connection) as queries:
-            claim = sender._claim(probe, __import__("django_veesing.sending").sending.SendReport(probe.pk))
-            sender._submit(probe, claim[0], claim[1], __import__("django_veesing.sending").sending.SendReport(probe.pk))
+            batch, phones = sender._claim(probe, report)
+            sender._submit(probe, batch, phones, report)
         per_batch.append(len(queries))
     simulator.terminate()
 

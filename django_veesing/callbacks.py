@@ -14,6 +14,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -51,12 +52,18 @@ def fingerprint(*parts: object) -> str:
     return hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
+def _fold(text: str) -> str:
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text)).upper()
+
+
+@lru_cache(maxsize=8)
+def _folded_keywords(keywords: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_fold(word) for word in keywords)
+
+
 def is_opt_out(text: str) -> bool:
     """Whether a reply means "stop": T, TD, R, 退订 … in any width or case, bare of punctuation."""
-    folded = _NOT_WORD.sub("", unicodedata.normalize("NFKC", text)).upper()
-    return folded in {
-        _NOT_WORD.sub("", unicodedata.normalize("NFKC", w)).upper() for w in veesing_settings.OPT_OUT_KEYWORDS
-    }
+    return _fold(text) in _folded_keywords(tuple(veesing_settings.OPT_OUT_KEYWORDS))
 
 
 # -- receipts -----------------------------------------------------------------------------

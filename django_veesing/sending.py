@@ -315,7 +315,8 @@ def mark_submitted(
         moved = Recipient.objects.filter(batch_id=batch.pk, status=PENDING).update(status=SUBMITTED, task_id=task_id)
         move_counts(batch.campaign_id, pending=-moved, submitted=moved)
         link_early_receipts(task_id)
-    batch.refresh_from_db()
+    batch.state, batch.task_id, batch.sent_at = BatchState.SUBMITTED, task_id, now
+    batch.success_count, batch.remain_point, batch.message = success_count, remain_point, message
     _after_commit(signals.batch_submitted, Batch, batch=batch)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -131,6 +132,18 @@ def make_campaign(db):
         return campaign
 
     return make
+
+
+@contextlib.contextmanager
+def connected(receivers: dict) -> Iterator[None]:
+    """Connect {signal: receiver} for the duration of a ``with`` block."""
+    for signal, receiver in receivers.items():
+        signal.connect(receiver)
+    try:
+        yield
+    finally:
+        for signal, receiver in receivers.items():
+            signal.disconnect(receiver)
 
 
 def database_url() -> str:

@@ -25,6 +25,8 @@ from django_veesing.models import (
 )
 from django_veesing.sending import mark_submitted
 
+from .conftest import connected
+
 pytestmark = pytest.mark.django_db
 
 TOKEN = "test-callback-token-0123456789"
@@ -329,16 +331,11 @@ def test_signals_after_commit(client, sent):
         signals.reply_received: lambda sender, reply, **kw: seen.append(("reply", reply.content)),
         signals.opted_out: lambda sender, opt_out, **kw: seen.append(("opted_out", opt_out.phone)),
     }
-    for signal, handler in handlers.items():
-        signal.connect(handler)
-    try:
+    with connected(handlers):
         push(client, receipt())
         push(client, receipt())  # duplicate: no signal
         push(client, reply(content="T"))
         push(client, reply(content="T", when="2026-11-26 13:00:00"))  # already opted out
-    finally:
-        for signal, handler in handlers.items():
-            signal.disconnect(handler)
     assert seen == [
         ("receipt", "13800138000"),
         ("reply", "T"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 
 import pytest
 from django.db import connection
@@ -11,9 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django_veesing import signals
 from django_veesing.client import CHINA, VeesingClient
 from django_veesing.models import Batch, BatchState, Campaign, CampaignStatus, OptOut, Recipient, RecipientStatus
-from django_veesing.sending import Sender, expire, resend_uncertain
+from django_veesing.sending import Sender, SendReport, expire, resend_uncertain
 
-from .conftest import mobiles
+from .conftest import connected, mobiles
 
 NOON_IN_CHINA = dt.datetime(2026, 11, 26, 12, 0, tzinfo=CHINA)
 
@@ -67,7 +68,7 @@ def test_rerun_sends_nothing_again(simulator, sender, make_campaign):
 def query_count(settings, make_campaign, sender, batch_size):
     settings.VEESING = {**settings.VEESING, "BATCH_SIZE": batch_size}
     campaign = make_campaign(mobiles(4 * batch_size, start=13800000000 + batch_size * 10))
-    sender._start(campaign, __import__("django_veesing.sending").sending.SendReport(campaign.pk))
+    sender._start(campaign, SendReport(campaign.pk))
     with CaptureQueriesContext(connection) as queries:
         sender.send(campaign)
     return len(queries)
@@ -107,11 +108,8 @@ def test_opt_out_during_sending_is_honoured(simulator, sender, make_campaign, se
     def opt_out_late(sender, batch, **kwargs):
         OptOut.objects.get_or_create(phone="13800000003")
 
-    signals.batch_submitted.connect(opt_out_late)
-    try:
+    with connected({signals.batch_submitted: opt_out_late}):
         Sender(clock=Clock()).send(campaign)
-    finally:
-        signals.batch_submitted.disconnect(opt_out_late)
     assert statuses(campaign)["13800000003"] == RecipientStatus.SKIPPED
     assert "13800000003" not in simulator.record.accepted
 
@@ -251,11 +249,8 @@ def test_cancel_between_batches(simulator, make_campaign, settings):
     def cancel(sender, batch, **kwargs):
         Campaign.objects.get(pk=batch.campaign_id).cancel()
 
-    signals.batch_submitted.connect(cancel)
-    try:
+    with connected({signals.batch_submitted: cancel}):
         Sender(clock=Clock()).send(campaign)
-    finally:
-        signals.batch_submitted.disconnect(cancel)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.CANCELLED
     assert (campaign.submitted_count, campaign.pending_count) == (2, 4)
@@ -271,13 +266,8 @@ def test_signals(simulator, make_campaign, settings):
         signals.batch_submitted: lambda sender, batch, **kw: seen.append(("batch", batch.state)),
         signals.campaign_finished: lambda sender, campaign, **kw: seen.append(("finished", campaign.status)),
     }
-    for signal, receiver in receivers.items():
-        signal.connect(receiver)
-    try:
+    with connected(receivers):
         Sender(clock=Clock()).send(make_campaign(mobiles(3)))
-    finally:
-        for signal, receiver in receivers.items():
-            signal.disconnect(receiver)
     assert seen == [("started", "sending"), ("batch", "submitted"), ("batch", "submitted"), ("finished", "sent")]
 
 
@@ -330,7 +320,7 @@ def test_abandoned_claim_of_a_dead_worker_becomes_uncertain(simulator, make_camp
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING)
     batch = Batch.objects.create(campaign=campaign, size=2, claimed_by="nohost-really:1")
     Recipient.objects.filter(phone__in=mobiles(2)).update(batch=batch)
-    dead = Batch.objects.create(campaign=campaign, size=0, claimed_by=f"{__import__('socket').gethostname()}:999999")
+    dead = Batch.objects.create(campaign=campaign, size=0, claimed_by=f"{socket.gethostname()}:999999")
     Sender(clock=Clock()).send(campaign)
     assert Batch.objects.get(pk=dead.pk).state == BatchState.UNCERTAIN
     campaign.refresh_from_db()
