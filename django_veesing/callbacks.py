@@ -99,7 +99,7 @@ def _recipient_for_update(task_id: str, phone: str) -> Recipient | None:
     """The recipient a receipt is for, locked; None if its batch's task id is not known.
 
     A receipt can beat the commit of its batch's task id. Before calling it unmatched, lock
-    the claimed-but-pending rows of that phone: a batch being settled holds those locks until
+    the pending rows of that phone: a batch being settled holds those locks until
     it commits, so this waits for it and the second look sees its task id. If this lock comes
     first, the batch's settlement waits for this transaction instead and then links the
     receipt stored here (``link_early_receipts``). Either way no receipt is left behind.
@@ -113,7 +113,7 @@ def _recipient_for_update(task_id: str, phone: str) -> Recipient | None:
     if recipient is None:
         list(
             Recipient.objects.select_for_update()
-            .filter(phone=phone, status=RecipientStatus.PENDING, batch__isnull=False)
+            .filter(phone=phone, status=RecipientStatus.PENDING)
             .values_list("id", flat=True)
         )
         recipient = matching.first()

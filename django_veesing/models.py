@@ -55,6 +55,7 @@ class RecipientStatus(models.TextChoices):
 
 
 class BatchState(models.TextChoices):
+    QUEUED = "queued", _("waiting to be sent")
     CLAIMED = "claimed", _("claimed")
     SUBMITTED = "submitted", _("submitted")
     REFUSED = "refused", _("refused")
@@ -116,6 +117,9 @@ class Campaign(models.Model):
     failed_count = models.PositiveIntegerField(_("failed"), default=0)
     skipped_count = models.PositiveIntegerField(_("skipped"), default=0)
     expired_count = models.PositiveIntegerField(_("expired"), default=0)
+
+    #: Every recipient up to this id has been claimed (see ``sending``); later ones wait.
+    claimed_through = models.BigIntegerField(_("claimed through recipient"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("campaign")
@@ -279,7 +283,13 @@ class Campaign(models.Model):
 
 
 class Batch(models.Model):
-    """One call to the provider: claimed in the database before it, settled right after."""
+    """One call to the provider: claimed in the database before it, settled right after.
+
+    A batch claimed from the campaign's cursor covers the pending, batch-less recipients
+    with ids from ``first_id`` to ``last_id``: claiming writes this one row, not a row per
+    number. Settling marks its recipients with the batch. A ``queued`` batch (numbers to
+    send again) names its recipients by their ``batch`` and has no id range.
+    """
 
     # Indexed by (campaign, state) below.
     campaign = models.ForeignKey(
@@ -294,6 +304,8 @@ class Batch(models.Model):
     claimed_by = models.CharField(_("claimed by"), max_length=200, blank=True)
     claimed_at = models.DateTimeField(_("claimed"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    first_id = models.BigIntegerField(_("first recipient id"), null=True, blank=True, editable=False)
+    last_id = models.BigIntegerField(_("last recipient id"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("batch")
@@ -303,6 +315,17 @@ class Batch(models.Model):
 
     def __str__(self) -> str:
         return gettext("batch %(id)s (%(state)s)") % {"id": self.pk, "state": self.get_state_display()}
+
+    def pending_recipients(self) -> models.QuerySet[Recipient]:
+        """The batch's numbers not settled yet (marked with it, or unmarked in its id range)."""
+        pending = Recipient.objects.filter(status=RecipientStatus.PENDING)
+        if self.first_id is None:
+            return pending.filter(batch_id=self.pk)
+        return pending.filter(
+            models.Q(batch__isnull=True) | models.Q(batch_id=self.pk),
+            campaign_id=self.campaign_id,
+            id__range=(self.first_id, self.last_id),
+        )
 
 
 class Recipient(models.Model):
@@ -327,7 +350,7 @@ class Recipient(models.Model):
         verbose_name_plural = _("recipients")
         constraints = [models.UniqueConstraint(fields=["campaign", "phone"], name="veesing_recipient_unique")]
         indexes = [
-            models.Index(fields=["campaign", "status", "batch"], name="veesing_recipient_claim"),
+            models.Index(fields=["campaign", "status", "id"], name="veesing_recipient_next"),
             models.Index(fields=["task_id", "phone"], name="veesing_recipient_task"),
             models.Index(fields=["phone"], name="veesing_recipient_phone"),
         ]

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import QuerySet, Subquery
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -196,35 +197,77 @@ class Sender:
     # -- claim, submit, settle ----------------------------------------------------------
 
     def _claim(self, campaign: Campaign, report: SendReport) -> tuple[Batch | None, list[str]] | None:
-        """Claim the next batch: None when no work is left, (None, []) when all opted out."""
+        """Claim the next batch: None when no work is left, (None, []) when all opted out.
+
+        Numbers waiting in a queued batch go first; then the next numbers after the
+        campaign's cursor, taken under a lock on the campaign row. Either way claiming
+        writes one batch row (and the cursor), never a row per number.
+        """
         with transaction.atomic():
-            rows = list(
-                Recipient.objects.filter(campaign_id=campaign.pk, status=PENDING, batch__isnull=True)
+            batch = (
+                Batch.objects.select_for_update(skip_locked=True)
+                .filter(campaign_id=campaign.pk, state=BatchState.QUEUED)
                 .order_by("id")
-                .select_for_update(skip_locked=True)
-                .values_list("id", "phone")[: veesing_settings.BATCH_SIZE]
+                .first()
             )
-            if not rows:
-                return None
-            phones = [phone for _id, phone in rows]
-            opted_out = set()
-            if campaign.is_marketing:
-                opted_out = set(OptOut.objects.filter(phone__in=phones).values_list("phone", flat=True))
-            if opted_out:
-                Recipient.objects.filter(campaign_id=campaign.pk, phone__in=opted_out).filter(
-                    status=PENDING, batch__isnull=True
-                ).update(status=SKIPPED)
-                move_counts(campaign.pk, pending=-len(opted_out), skipped=len(opted_out))
-                report.skipped += len(opted_out)
-                rows = [(pk, phone) for pk, phone in rows if phone not in opted_out]
-                phones = [phone for _id, phone in rows]
+            if batch is not None:
+                rows = list(batch.pending_recipients().order_by("id").values_list("id", "phone"))
+            else:
+                rows = self._next_rows(campaign)
                 if not rows:
-                    return None, []
-            batch = Batch.objects.create(
-                campaign_id=campaign.pk, size=len(rows), claimed_by=self.worker, claimed_at=self.clock()
-            )
-            Recipient.objects.filter(id__in=[pk for pk, _phone in rows]).update(batch=batch)
+                    return None
+            phones = self._without_opt_outs(campaign, rows, report)
+            if not phones:
+                if batch is not None:
+                    batch.delete()
+                return None, []
+            now = self.clock()
+            if batch is None:
+                batch = Batch.objects.create(
+                    campaign_id=campaign.pk,
+                    size=len(phones),
+                    claimed_by=self.worker,
+                    claimed_at=now,
+                    first_id=rows[0][0],
+                    last_id=rows[-1][0],
+                )
+            else:
+                batch.state, batch.size, batch.claimed_by, batch.claimed_at = (
+                    BatchState.CLAIMED,
+                    len(phones),
+                    self.worker,
+                    now,
+                )
+                batch.save(update_fields=["state", "size", "claimed_by", "claimed_at"])
         return batch, phones
+
+    def _next_rows(self, campaign: Campaign) -> list[tuple[int, str]]:
+        """The pending numbers after the campaign's cursor, moving the cursor past them."""
+        cursor = Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("claimed_through", flat=True)
+        rows = list(
+            Recipient.objects.filter(campaign_id=campaign.pk, status=PENDING, batch__isnull=True, id__gt=cursor.get())
+            .order_by("id")
+            .values_list("id", "phone")[: veesing_settings.BATCH_SIZE]
+        )
+        if rows:
+            Campaign.objects.filter(pk=campaign.pk).update(claimed_through=rows[-1][0])
+        return rows
+
+    @staticmethod
+    def _without_opt_outs(campaign: Campaign, rows: list[tuple[int, str]], report: SendReport) -> list[str]:
+        """The phones of ``rows`` to send: a marketing campaign skips those who opted out."""
+        phones = [phone for _id, phone in rows]
+        if not campaign.is_marketing:
+            return phones
+        opted_out = set(OptOut.objects.filter(phone__in=phones).values_list("phone", flat=True))
+        if not opted_out:
+            return phones
+        skipped = Recipient.objects.filter(
+            id__in=[pk for pk, phone in rows if phone in opted_out], status=PENDING
+        ).update(status=SKIPPED)
+        move_counts(campaign.pk, pending=-skipped, skipped=skipped)
+        report.skipped += skipped
+        return [phone for phone in phones if phone not in opted_out]
 
     def _submit(self, campaign: Campaign, batch: Batch, phones: list[str], report: SendReport) -> bool:
         """Send one claimed batch and settle it. False when this run should stop."""
@@ -268,9 +311,9 @@ class Sender:
 
     def _finish_if_done(self, campaign: Campaign) -> None:
         self._settle_abandoned(campaign)
-        if Batch.objects.filter(campaign_id=campaign.pk, state=BatchState.CLAIMED).exists():
+        if Batch.objects.filter(campaign_id=campaign.pk, state__in=[BatchState.CLAIMED, BatchState.QUEUED]).exists():
             return  # another worker is still sending a batch
-        if Recipient.objects.filter(campaign_id=campaign.pk, status=PENDING, batch__isnull=True).exists():
+        if unclaimed(campaign).exists():
             return
         finished = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENDING).update(
             status=CampaignStatus.SENT, finished_at=self.clock()
@@ -312,7 +355,7 @@ def mark_submitted(
         )
         if not settled:
             return
-        moved = Recipient.objects.filter(batch_id=batch.pk, status=PENDING).update(status=SUBMITTED, task_id=task_id)
+        moved = batch.pending_recipients().update(status=SUBMITTED, task_id=task_id, batch=batch)
         move_counts(batch.campaign_id, pending=-moved, submitted=moved)
         link_early_receipts(task_id)
     batch.state, batch.task_id, batch.sent_at = BatchState.SUBMITTED, task_id, now
@@ -321,20 +364,24 @@ def mark_submitted(
 
 
 def mark_uncertain(batch: Batch, message: str) -> None:
-    Batch.objects.filter(pk=batch.pk, state=BatchState.CLAIMED).update(state=BatchState.UNCERTAIN, message=message)
+    with transaction.atomic():
+        if Batch.objects.filter(pk=batch.pk, state=BatchState.CLAIMED).update(
+            state=BatchState.UNCERTAIN, message=message
+        ):
+            batch.pending_recipients().update(batch=batch)
     logger.warning("Batch %s is uncertain: %s", batch.pk, message)
 
 
 def release(batch: Batch, message: str, state: str = BatchState.RELEASED) -> None:
-    """Nothing was sent: the numbers return to the campaign's pending work."""
+    """Nothing was sent: the numbers wait in a queued batch for a later run."""
     with transaction.atomic():
-        Recipient.objects.filter(batch_id=batch.pk, status=PENDING).update(batch=None)
+        requeue(batch.campaign_id, batch.pending_recipients())
         _settle(batch, state, message)
 
 
 def fail_numbers(batch: Batch, message: str) -> None:
     with transaction.atomic():
-        moved = Recipient.objects.filter(batch_id=batch.pk, status=PENDING).update(status=FAILED, error=message)
+        moved = batch.pending_recipients().update(status=FAILED, error=message, batch=batch)
         move_counts(batch.campaign_id, pending=-moved, failed=moved)
         _settle(batch, BatchState.REFUSED, message)
 
@@ -343,15 +390,38 @@ def _settle(batch: Batch, state: str, message: str) -> None:
     Batch.objects.filter(pk=batch.pk).update(state=state, message=message)
 
 
+def requeue(campaign_id: int, recipients: QuerySet[Recipient], **changes: object) -> int:
+    """Put ``recipients`` into queued batches, sent before the rest; returns how many.
+
+    ``changes`` are further fields to set on them (e.g. ``status`` back to pending).
+    """
+    ids = list(recipients.order_by("id").values_list("id", flat=True))
+    size = veesing_settings.BATCH_SIZE
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        queued = Batch.objects.create(campaign_id=campaign_id, state=BatchState.QUEUED, size=len(chunk))
+        Recipient.objects.filter(id__in=chunk).update(batch=queued, **changes)
+    return len(ids)
+
+
+def unclaimed(campaign: Campaign) -> QuerySet[Recipient]:
+    """The campaign's numbers that no batch has claimed yet (those after its cursor)."""
+    cursor = Campaign.objects.filter(pk=campaign.pk).values("claimed_through")
+    return Recipient.objects.filter(
+        campaign_id=campaign.pk, status=PENDING, batch__isnull=True, id__gt=Subquery(cursor)
+    )
+
+
+def waiting(campaign: Campaign) -> QuerySet[Recipient]:
+    """The campaign's numbers still to send: unclaimed, or in a queued batch."""
+    queued = Recipient.objects.filter(campaign_id=campaign.pk, status=PENDING, batch__state=BatchState.QUEUED)
+    return unclaimed(campaign) | queued
+
+
 def skip_opted_out(campaign: Campaign) -> int:
-    """Mark the campaign's pending numbers that opted out as skipped."""
+    """Mark the campaign's numbers still to send that opted out as skipped."""
     with transaction.atomic():
-        skipped = Recipient.objects.filter(
-            campaign_id=campaign.pk,
-            status=PENDING,
-            batch__isnull=True,
-            phone__in=OptOut.objects.values("phone"),
-        ).update(status=SKIPPED)
+        skipped = waiting(campaign).filter(phone__in=OptOut.objects.values("phone")).update(status=SKIPPED)
         move_counts(campaign.pk, pending=-skipped, skipped=skipped)
     return skipped
 
@@ -364,13 +434,11 @@ def resend_uncertain(campaign: Campaign) -> int:
     if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.DRAFT):
         return 0
     with transaction.atomic():
-        batches = Batch.objects.filter(campaign_id=campaign.pk, state=BatchState.UNCERTAIN)
-        numbers = Recipient.objects.filter(batch__in=batches, status=PENDING).update(batch=None)
-        batches.update(state=BatchState.RESENT)
-        if numbers and campaign.status in (CampaignStatus.SENT, CampaignStatus.FAILED):
-            Campaign.objects.filter(pk=campaign.pk).update(
-                status=CampaignStatus.SCHEDULED, send_at=None, schedule_at_provider=False, finished_at=None
-            )
+        batches = Batch.objects.select_for_update().filter(campaign_id=campaign.pk, state=BatchState.UNCERTAIN)
+        numbers = sum(requeue(campaign.pk, batch.pending_recipients()) for batch in batches)
+        Batch.objects.filter(campaign_id=campaign.pk, state=BatchState.UNCERTAIN).update(state=BatchState.RESENT)
+        if numbers:
+            _reopen(campaign)
     campaign.refresh_from_db()
     return numbers
 
@@ -380,16 +448,20 @@ def retry_failed(campaign: Campaign) -> int:
     if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.DRAFT):
         return 0
     with transaction.atomic():
-        numbers = Recipient.objects.filter(campaign_id=campaign.pk, status=FAILED).update(
-            status=PENDING, batch=None, task_id="", error="", receipt_code="", receipt_at=None
-        )
+        failed = Recipient.objects.filter(campaign_id=campaign.pk, status=FAILED)
+        numbers = requeue(campaign.pk, failed, status=PENDING, task_id="", error="", receipt_code="", receipt_at=None)
         move_counts(campaign.pk, failed=-numbers, pending=numbers)
-        if numbers and campaign.status in (CampaignStatus.SENT, CampaignStatus.FAILED):
-            Campaign.objects.filter(pk=campaign.pk).update(
-                status=CampaignStatus.SCHEDULED, send_at=None, schedule_at_provider=False, finished_at=None
-            )
+        if numbers:
+            _reopen(campaign)
     campaign.refresh_from_db()
     return numbers
+
+
+def _reopen(campaign: Campaign) -> None:
+    """A finished campaign with numbers to send again is scheduled to send them now."""
+    Campaign.objects.filter(pk=campaign.pk, status__in=[CampaignStatus.SENT, CampaignStatus.FAILED]).update(
+        status=CampaignStatus.SCHEDULED, send_at=None, schedule_at_provider=False, finished_at=None
+    )
 
 
 def beat(worker: str, now: dt.datetime | None = None) -> None:
@@ -417,7 +489,7 @@ def expire(after_hours: float | None = None, now: dt.datetime | None = None) -> 
 
 def plan(campaign: Campaign) -> dict[str, int]:
     """What sending ``campaign`` would do now, without doing it (for ``--dry-run``)."""
-    pending = Recipient.objects.filter(campaign_id=campaign.pk, status=PENDING, batch__isnull=True)
+    pending = waiting(campaign)
     opted_out = pending.filter(phone__in=OptOut.objects.values("phone")).count() if campaign.is_marketing else 0
     numbers = pending.count() - opted_out
     size = veesing_settings.BATCH_SIZE

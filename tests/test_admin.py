@@ -145,7 +145,8 @@ def test_resend_uncertain_page_warns_of_double_delivery(simulator, operator, mak
     page = client.get(url("campaign_resend", campaign.pk)).content.decode()
     assert "3 numbers may receive it twice" in page
     client.post(url("campaign_resend", campaign.pk))
-    assert Batch.objects.get(campaign=campaign).state == "resent"
+    assert Batch.objects.get(campaign=campaign, state="resent").size == 3
+    assert Batch.objects.get(campaign=campaign, state="queued").recipients.count() == 3
 
 
 def test_paste_numbers(simulator, operator, campaign):

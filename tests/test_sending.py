@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django_veesing import signals
 from django_veesing.client import CHINA, VeesingClient
 from django_veesing.models import Batch, BatchState, Campaign, CampaignStatus, OptOut, Recipient, RecipientStatus
-from django_veesing.sending import Sender, SendReport, expire, resend_uncertain
+from django_veesing.sending import Sender, SendReport, expire, resend_uncertain, retry_failed
 
 from .conftest import connected, mobiles
 
@@ -82,8 +82,56 @@ def test_queries_per_batch_do_not_grow_with_batch_size(
     assert small == large
     settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 50}
     campaign = make_campaign(mobiles(50, start=13900000000))
-    with django_assert_max_num_queries(30):
+    with django_assert_max_num_queries(32):
         sender.send(campaign)  # one batch, start and finish included
+
+
+def test_claiming_writes_one_batch_row_not_a_row_per_number(simulator, sender, make_campaign):
+    campaign = make_campaign(mobiles(300))
+    report = SendReport(campaign.pk)
+    sender._start(campaign, report)
+    with CaptureQueriesContext(connection) as queries:
+        batch, phones = sender._claim(campaign, report)
+    writes = [q["sql"] for q in queries if q["sql"].startswith(("UPDATE", "INSERT", "DELETE"))]
+    assert not [sql for sql in writes if "django_veesing_recipient" in sql]
+    assert len(phones) == 300 and (batch.first_id, batch.last_id) == tuple(
+        Recipient.objects.filter(campaign=campaign).order_by("id").values_list("id", flat=True)[i] for i in (0, 299)
+    )
+    assert set(batch.pending_recipients().values_list("phone", flat=True)) == set(phones)
+    campaign.refresh_from_db()
+    assert campaign.claimed_through == batch.last_id
+
+
+def test_a_failed_campaign_with_numbers_added_sends_the_rest_and_the_new_once(simulator, make_campaign, settings):
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 4}
+    simulator.configure(per_minute_limit=False)
+    campaign = make_campaign(mobiles(8))
+    simulator.inject("unknown", next_n=1, path="/group", after=1)  # the second batch is refused
+    assert Sender(clock=Clock()).send(campaign).campaign_failed
+    campaign.refresh_from_db()
+    campaign.schedule()
+    assert campaign.add_recipients(mobiles(3, start=13700000000)).added == 3
+    Sender(clock=Clock()).send(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT and campaign.submitted_count == 11
+    assert simulator.record.accepted == dict.fromkeys(mobiles(8) + mobiles(3, start=13700000000), 1)
+
+
+def test_retried_failures_go_out_in_queued_batches_once_each(simulator, make_campaign, settings):
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 3}
+    simulator.configure(per_minute_limit=False)
+    campaign = make_campaign(mobiles(7))
+    Sender(clock=Clock()).send(campaign)
+    Recipient.objects.filter(campaign=campaign).update(status=RecipientStatus.FAILED)
+    campaign.recount()
+    assert retry_failed(campaign) == 7
+    queued = Batch.objects.filter(campaign=campaign, state=BatchState.QUEUED)
+    assert sorted(b.recipients.count() for b in queued) == [1, 3, 3]
+    Sender(clock=Clock()).send(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT and campaign.submitted_count == 7
+    assert simulator.record.accepted == dict.fromkeys(mobiles(7), 2)  # once, then once more on request
+    assert not Batch.objects.filter(campaign=campaign, state=BatchState.QUEUED).exists()
 
 
 def test_opted_out_numbers_are_skipped_for_marketing_only(simulator, sender, make_campaign):
@@ -122,8 +170,10 @@ def test_provider_unreachable_keeps_numbers_pending_then_sends(simulator, make_c
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SENDING
     assert campaign.pending_count == 10 and "could not connect" in campaign.last_message
-    assert Batch.objects.get(campaign=campaign).state == BatchState.RELEASED
-    assert not Recipient.objects.filter(campaign=campaign, batch__isnull=False).exists()
+    released = Batch.objects.get(campaign=campaign, state=BatchState.RELEASED)
+    queued = Batch.objects.get(campaign=campaign, state=BatchState.QUEUED)  # the numbers, to send later
+    assert set(queued.recipients.values_list("phone", flat=True)) == set(mobiles(10))
+    assert not released.recipients.exists()
     settings.VEESING = {**settings.VEESING, "API_URL": simulator.url}
     Sender(clock=Clock()).send(campaign)
     campaign.refresh_from_db()
@@ -177,8 +227,8 @@ def test_account_refusals_fail_the_campaign(simulator, make_campaign, settings, 
     assert campaign.status == CampaignStatus.FAILED and report.campaign_failed
     assert message in campaign.last_message and message in report.message
     assert campaign.pending_count == 5 and campaign.submitted_count == 0
-    assert Batch.objects.get(campaign=campaign).state == BatchState.REFUSED
-    assert not Recipient.objects.filter(campaign=campaign, batch__isnull=False).exists()
+    assert Batch.objects.get(campaign=campaign, state=BatchState.REFUSED).size == 5
+    assert Batch.objects.get(campaign=campaign, state=BatchState.QUEUED).recipients.count() == 5
     assert simulator.record.accepted == {}
 
 

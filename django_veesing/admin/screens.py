@@ -29,7 +29,7 @@ from ..exceptions import CampaignStateError, ContentError
 from ..imports import INLINE_LIMIT, UnreadableFile, precheck, read_file, split_entries
 from ..models import Campaign, CampaignStatus, ImportJob, ImportStatus, Recipient, RecipientStatus
 from ..phones import InvalidPhone, normalise
-from ..sending import plan, resend_uncertain, retry_failed
+from ..sending import plan, resend_uncertain, retry_failed, unclaimed
 from .common import balance, can_send, csv_safe
 
 View = Callable[..., HttpResponseBase]
@@ -284,9 +284,7 @@ def remove_numbers(campaign: Campaign, text: str) -> int:
             numbers.append(normalise(entry))
         except InvalidPhone:
             continue
-    removed, _detail = Recipient.objects.filter(
-        campaign=campaign, phone__in=numbers, status=RecipientStatus.PENDING, batch__isnull=True
-    ).delete()
+    removed, _detail = unclaimed(campaign).filter(phone__in=numbers).delete()
     if removed:
         campaign.recount()
     return removed
