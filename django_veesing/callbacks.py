@@ -2,7 +2,8 @@
 
 A receipt is stored once (its fingerprint is unique), matched to its recipient by
 (task id, phone), and moves the recipient to delivered or failed unless a newer receipt
-was applied already. A receipt that beats its batch's commit is stored unmatched and
+was applied already. On PostgreSQL a receipt for a known task takes one statement
+(``receipt_sql``). A receipt that beats its batch's commit is stored unmatched and
 linked when the task id is committed (``link_early_receipts``) or by ``reconcile``.
 """
 
@@ -20,7 +21,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import signals
+from . import receipt_sql, signals
 from .conf import veesing_settings
 from .models import (
     Batch,
@@ -38,12 +39,7 @@ from .serializers import RECEIPT, parse_body, validate
 logger = logging.getLogger(__name__)
 
 #: Statuses a receipt may move a recipient from (expired: a late receipt still counts).
-SETTLEABLE = [
-    RecipientStatus.SUBMITTED,
-    RecipientStatus.DELIVERED,
-    RecipientStatus.FAILED,
-    RecipientStatus.EXPIRED,
-]
+SETTLEABLE = receipt_sql.SETTLEABLE
 _NOT_WORD = re.compile(r"[\W_]+")
 EARLY_RECEIPT_AGE = dt.timedelta(minutes=5)
 
@@ -71,22 +67,28 @@ def is_opt_out(text: str) -> bool:
 
 def take_receipt(data: dict[str, Any], raw: dict[str, Any]) -> Receipt | None:
     """Store and apply one validated receipt; None when it was a duplicate."""
-    delivered = data["status"] == "1"
+    fields = {
+        "fingerprint": fingerprint(
+            "receipt", data["taskid"], data["mobile"], data["status"], data["code"], data["receivetime"].isoformat()
+        ),
+        "task_id": data["taskid"],
+        "phone": data["mobile"],
+        "delivered": data["status"] == "1",
+        "code": data["code"],
+        "received_at": data["receivetime"],
+        "raw": raw,
+    }
+    if receipt_sql.usable():
+        outcome = receipt_sql.apply_receipt(**fields)
+        if outcome.recipient_id is not None:
+            if outcome.receipt_id is None:
+                return None
+            receipt = Receipt(pk=outcome.receipt_id, recipient_id=outcome.recipient_id, **fields)
+            transaction.on_commit(lambda: signals.receipt_received.send(sender=Receipt, receipt=receipt))
+            return receipt
     with transaction.atomic():
         recipient = _recipient_for_update(data["taskid"], data["mobile"])
-        receipt = _insert(
-            Receipt,
-            fingerprint=fingerprint(
-                "receipt", data["taskid"], data["mobile"], data["status"], data["code"], data["receivetime"].isoformat()
-            ),
-            task_id=data["taskid"],
-            phone=data["mobile"],
-            delivered=delivered,
-            code=data["code"],
-            received_at=data["receivetime"],
-            recipient=recipient,
-            raw=raw,
-        )
+        receipt = _insert(Receipt, recipient=recipient, **fields)
         if receipt is None:
             return None
         if recipient is not None:

@@ -7,6 +7,7 @@ import json
 from urllib.parse import urlencode
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from django_veesing import signals
@@ -321,6 +322,26 @@ def test_queries_per_push_are_few_and_constant(client, sent, django_assert_max_n
         Recipient.objects.create(campaign=sent, phone=f"1360000{i:04d}", task_id=TASK, status="submitted")
     with django_assert_max_num_queries(8):
         push(client, receipt(phone="13600000007"))
+
+
+def test_a_receipt_for_a_known_task_is_one_statement_on_postgresql(client, sent, django_assert_num_queries):
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement path is PostgreSQL's")
+    with django_assert_num_queries(1):
+        push(client, receipt(phone="13900139000", status="0", code="UNDELIV"))
+    with django_assert_num_queries(1):
+        push(client, receipt(phone="13900139000", status="0", code="UNDELIV"))  # a duplicate
+    with django_assert_num_queries(1):
+        push(client, receipt(phone="13900139000", when="2026-11-26 12:00:01"))  # older: stored, not applied
+    r = recipient("13900139000")
+    assert (r.status, r.receipt_code) == (RecipientStatus.FAILED, "UNDELIV")
+    assert Receipt.objects.filter(recipient=r).count() == 2
+    sent.refresh_from_db()
+    assert (sent.submitted_count, sent.failed_count, sent.delivered_count) == (2, 1, 0)
+    push(client, receipt(phone="13900139000", when="2026-11-26 12:09:00"))  # newer: delivered after all
+    sent.refresh_from_db()
+    assert (sent.submitted_count, sent.failed_count, sent.delivered_count) == (2, 0, 1)
+    assert recipient("13900139000").status == RecipientStatus.DELIVERED
 
 
 @pytest.mark.django_db(transaction=True)
