@@ -10,7 +10,7 @@ import argparse
 import logging
 import time
 
-from common import setup_django
+from common import publish, setup_django
 
 PAGES = [
     ("campaign list", "admin:django_veesing_campaign_changelist", ""),
@@ -87,10 +87,12 @@ def main() -> None:
     big = Campaign.objects.create(name="big", content="【基准】x")
     fill(big, count)
     large = measure(client, big.pk)
-    print(f"admin pages, {count:,} recipients against 1,000 (the baseline), one client, PostgreSQL")
-    print(f"  {'page':36} {'1,000':>10} {f'{count:,}':>12} {'queries':>9}")
+    lines = []
+    lines.append(f"admin pages, {count:,} recipients against 1,000 (the baseline), one client, PostgreSQL")
+    lines.append(f"  {'page':36} {'1,000':>10} {f'{count:,}':>12} {'queries':>9}")
     for (label, base_ms, base_q), (_l, ms, q) in zip(baseline, large, strict=True):
-        print(f"  {label:36} {base_ms:8.1f} ms {ms:9.1f} ms {base_q:4d} → {q}")
+        lines.append(f"  {label:36} {base_ms:8.1f} ms {ms:9.1f} ms {base_q:4d} → {q}")
+    publish("bench_admin", lines, quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import random
 import time
 from collections.abc import Iterator
 
-from common import peak_rss_mib, setup_django
+from common import peak_rss_mib, publish, setup_django
 
 PREFIXES = ["138", "139", "150", "186", "177", "199"]
 
@@ -83,14 +83,18 @@ def main() -> None:
     started = time.perf_counter()
     result = campaign.add_recipients(entries(count))
     seconds = time.perf_counter() - started
-    print(f"import of {count:,} entries in mixed formats, {connection.vendor}")
-    print(f"  added {result.added:,}, duplicates {result.duplicates:,}, invalid {result.invalid_count:,}")
+    lines = []
+    lines.append(f"import of {count:,} entries in mixed formats, {connection.vendor}")
+    lines.append(f"  added {result.added:,}, duplicates {result.duplicates:,}, invalid {result.invalid_count:,}")
     if baseline is not None:
-        print(f"  COPY of the normalised rows : {baseline:7.1f} s")
-    print(f"  add_recipients              : {seconds:7.1f} s ({count / seconds:,.0f} entries/s)")
+        lines.append(f"  COPY of the normalised rows : {baseline:7.1f} s")
+    lines.append(f"  add_recipients              : {seconds:7.1f} s ({count / seconds:,.0f} entries/s)")
     if baseline is not None:
-        print(f"  ratio                       : {seconds / baseline:7.1f} × COPY   (target ≤ 3)")
-    print(f"  peak RSS                    : {rss_before:.0f} MiB before, {peak_rss_mib():.0f} MiB after (target < 300)")
+        lines.append(f"  ratio                       : {seconds / baseline:7.1f} × COPY   (target ≤ 3)")
+    lines.append(
+        f"  peak RSS                    : {rss_before:.0f} MiB before, {peak_rss_mib():.0f} MiB after (target < 300)"
+    )
+    publish("bench_import", lines, quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import sys
 import time
 import uuid
 
-from common import ROOT, setup_django, start_simulator
+from common import ROOT, publish, setup_django, start_simulator
 
 TEXT = "【基准】您的订单已发货"
 
@@ -117,15 +117,17 @@ def main() -> None:
     except (OSError, AssertionError) as error:
         print(f"  (Celery part skipped: {error})")
     simulator.terminate()
-    print(f"send scaling, {numbers:,} numbers per run in batches of {args.batch_size}, 100 ms provider latency")
+    lines = []
+    lines.append(f"send scaling, {numbers:,} numbers per run in batches of {args.batch_size}, 100 ms provider latency")
     for label, value in figures.items():
-        print(f"  {label:28}: {value:9,.0f} numbers/s")
-    print(
+        lines.append(f"  {label:28}: {value:9,.0f} numbers/s")
+    lines.append(
         f"  ratio, veesing_send 4 : 1  : {figures['veesing_send, 4 processes'] / figures['veesing_send, 1 process']:9.2f}   (target ≥ 3.2)"
     )
     if "Celery, 4 prefork children" in figures:
         ratio = figures["Celery, 4 prefork children"] / figures["Celery, 1 prefork child"]
-        print(f"  ratio, Celery 4 : 1        : {ratio:9.2f}   (target ≥ 3.2)")
+        lines.append(f"  ratio, Celery 4 : 1        : {ratio:9.2f}   (target ≥ 3.2)")
+    publish("bench_scaling", lines, quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import argparse
 import time
 from urllib.parse import urlencode
 
-from common import peak_rss_mib, setup_django, start_simulator
+from common import peak_rss_mib, publish, setup_django, start_simulator
 
 TEXT = "【基准】您的订单已发货"
 
@@ -77,12 +77,14 @@ def main() -> None:
         per_batch.append(len(queries))
     simulator.terminate()
 
-    print(f"send overhead, {numbers:,} numbers in batches of {args.batch_size}, {connection.vendor}")
-    print(f"  bare requests.Session : {bare:10,.0f} numbers/s")
-    print(f"  django-veesing        : {app:10,.0f} numbers/s")
-    print(f"  ratio                 : {app / bare:10.2f}   (target ≥ 0.5)")
-    print(f"  queries per batch     : {per_batch[0]} at 100 numbers, {per_batch[1]} at 1000")
-    print(f"  peak RSS              : {rss_before:.0f} MiB before sending, {peak_rss_mib():.0f} MiB after")
+    lines = []
+    lines.append(f"send overhead, {numbers:,} numbers in batches of {args.batch_size}, {connection.vendor}")
+    lines.append(f"  bare requests.Session : {bare:10,.0f} numbers/s")
+    lines.append(f"  django-veesing        : {app:10,.0f} numbers/s")
+    lines.append(f"  ratio                 : {app / bare:10.2f}   (target ≥ 0.5)")
+    lines.append(f"  queries per batch     : {per_batch[0]} at 100 numbers, {per_batch[1]} at 1000")
+    lines.append(f"  peak RSS              : {rss_before:.0f} MiB before sending, {peak_rss_mib():.0f} MiB after")
+    publish("bench_send", lines, quick=args.quick)
 
 
 if __name__ == "__main__":

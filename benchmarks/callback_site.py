@@ -1,8 +1,10 @@
 """A minimal site for the callback benchmark: the app's callback and a bare view, under
 gunicorn, on PostgreSQL with persistent connections (DATABASE_URL)."""
 
+import datetime as dt
 import os
 import sys
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,13 +33,42 @@ import django
 django.setup()
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.db import transaction  # noqa: E402
 from django.http import HttpResponse  # noqa: E402
 from django.urls import include, path  # noqa: E402
+from django.views.decorators.csrf import csrf_exempt  # noqa: E402
 
 
 def bare(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
-urlpatterns = [path("bare/", bare), path("veesing/", include("django_veesing.urls"))]
+@csrf_exempt
+def straightforward(request):
+    """The plain way to take a receipt: one indexed SELECT, one UPDATE and one INSERT."""
+    from django_veesing.models import Receipt, Recipient
+
+    data = request.POST
+    at = dt.datetime.strptime(data["receivetime"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.UTC)
+    with transaction.atomic():
+        recipient = Recipient.objects.select_for_update().get(task_id=data["taskid"], phone=data["mobile"])
+        Recipient.objects.filter(pk=recipient.pk).update(status="delivered", receipt_code=data["code"], receipt_at=at)
+        Receipt.objects.create(
+            fingerprint=uuid.uuid4().hex,
+            task_id=data["taskid"],
+            phone=data["mobile"],
+            delivered=data["status"] == "1",
+            code=data["code"],
+            received_at=at,
+            recipient=recipient,
+            raw=dict(data.items()),
+        )
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("bare/", bare),
+    path("straightforward/", straightforward),
+    path("veesing/", include("django_veesing.urls")),
+]
 application = get_wsgi_application()

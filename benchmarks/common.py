@@ -3,11 +3,14 @@ running in a process of its own."""
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import os
+import platform
 import resource
 import socket
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -80,3 +83,34 @@ def start_simulator(latency: float = 0.0) -> tuple[multiprocessing.Process, str]
 
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def publish(name: str, lines: list[str], *, quick: bool) -> None:
+    """Print the figures; a full-size run also writes them to docs/_figures/<name>.rst,
+    which docs/performance.rst includes (so ``make bench`` regenerates the page)."""
+    text = "\n".join(lines)
+    print(text)
+    if quick:
+        return
+    command = " ".join(["python", f"benchmarks/{name}.py", *sys.argv[1:]])
+    header = f"Measured {dt.date.today():%Y-%m-%d} on {machine()} with ``{command}``:"
+    path = ROOT / "docs" / "_figures" / f"{name}.rst"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(f"{header}\n\n.. code-block:: text\n\n{textwrap.indent(text, '   ')}\n", encoding="utf-8")
+
+
+def machine() -> str:
+    """Cores, memory, Python and, when Django is set up, the database."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    parts = [f"{os.cpu_count()} cores", f"{memory:.0f} GiB", f"Python {platform.python_version()}"]
+    if "django" in sys.modules:
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            version = connection.pg_version
+            parts.append(f"PostgreSQL {version // 10000}.{version % 10000}")
+        elif connection.vendor == "sqlite":
+            import sqlite3
+
+            parts.append(f"SQLite {sqlite3.sqlite_version}")
+    return ", ".join(parts)

@@ -10,7 +10,8 @@ function setup(thread)
 end
 
 function init(args)
-  counter = 0
+  -- the first argument: where this run's phones start (each run takes fresh recipients)
+  counter = tonumber(args[1] or "0")
 end
 
 request = function()

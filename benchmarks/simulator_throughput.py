@@ -30,6 +30,8 @@ import django
 
 django.setup()
 
+from common import publish  # noqa: E402
+
 from django_veesing.simulator import Simulator  # noqa: E402
 
 ANSWER = b'{"returnStatus": "1 ", "message": "ok", "remainPoint": "1", "taskId": "X", "successCounts": "1"}'
@@ -126,10 +128,12 @@ def main() -> None:
     bare.terminate()
     sim.terminate()
     assert billed == args.batches * args.size, f"billed {billed}, sent {args.batches * args.size}"
-    print(f"batches of {args.size} numbers, {args.batches} batches, one keep-alive client")
-    print(f"  bare stdlib server : {baseline:8.1f} batches/s  ({baseline * args.size:,.0f} numbers/s)")
-    print(f"  simulator          : {simulator:8.1f} batches/s  ({simulator * args.size:,.0f} numbers/s)")
-    print(f"  ratio              : {simulator / baseline:8.2f}")
+    lines = []
+    lines.append(f"batches of {args.size} numbers, {args.batches} batches, one keep-alive client")
+    lines.append(f"  bare stdlib server : {baseline:8.1f} batches/s  ({baseline * args.size:,.0f} numbers/s)")
+    lines.append(f"  simulator          : {simulator:8.1f} batches/s  ({simulator * args.size:,.0f} numbers/s)")
+    lines.append(f"  ratio              : {simulator / baseline:8.2f}")
+    publish("simulator_throughput", lines, quick=args.quick)
 
 
 if __name__ == "__main__":
