@@ -94,7 +94,7 @@ def main() -> None:
     lines.append(
         f"  peak RSS                    : {rss_before:.0f} MiB before, {peak_rss_mib():.0f} MiB after (target < 300)"
     )
-    publish("bench_import", lines, quick=args.quick)
+    publish("bench_import" if connection.vendor == "postgresql" else "bench_import_sqlite", lines, quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,14 @@ settled in one transaction right after:
 
 A worker that dies between claim and settlement leaves a ``claimed`` batch; the next run
 turns it ``uncertain`` (when its worker is known dead, or the claim is older than any call
-could take). Workers claim with ``SELECT … FOR UPDATE SKIP LOCKED``, so any number of them
-can share a campaign on PostgreSQL without two claiming one number.
+could take).
+
+A claim writes one row, not one per number: under a lock on the campaign's row it takes
+the next pending ids after the campaign's cursor (``claimed_through``), moves the cursor
+and records the range on the batch; settling marks the numbers with their batch. Numbers
+to send again wait in ``queued`` batches, which workers take first with ``SKIP LOCKED``.
+So any number of workers can share a campaign on PostgreSQL without two claiming one
+number.
 """
 
 from __future__ import annotations
