@@ -179,6 +179,9 @@ class Campaign(models.Model):
         for chunk in _chunks(phones, bulk.chunk_size()):
             numbers = self._normalise_chunk(chunk, result)
             with transaction.atomic():
+                # Hold the campaign row first, as a claim does: a claim moves the campaign's
+                # cursor past the ids it sees, so no rows may commit behind it.
+                list(Campaign.objects.select_for_update().filter(pk=self.pk).values_list("pk"))
                 added = bulk.insert_new(self.pk, numbers)
                 move_counts(self.pk, total=added, pending=added)
             result.added += added

@@ -87,3 +87,52 @@ def test_four_workers_send_each_number_exactly_once(simulator, make_campaign):
     claimers = set(Batch.objects.filter(campaign=campaign).values_list("claimed_by", flat=True))
     assert len(claimers) >= 3, "the workers really ran side by side"
     assert Batch.objects.filter(campaign=campaign).count() == numbers // 200
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent claims need PostgreSQL's row locks")
+def test_numbers_committed_out_of_order_are_not_skipped_by_the_cursor(simulator, make_campaign, monkeypatch):
+    """An import whose ids come first but commit last must still be sent (claims move a cursor)."""
+    import threading
+
+    from django.db import connections
+
+    from django_veesing import bulk
+    from django_veesing.sending import Sender
+
+    campaign = make_campaign(mobiles(5))  # scheduled
+    inserted, release = threading.Event(), threading.Event()
+    real_insert = bulk.insert_new
+
+    def slow_insert(campaign_id, numbers):
+        added = real_insert(campaign_id, numbers)
+        if numbers[0] == "13600000000":  # the first import: its ids are taken, not committed
+            inserted.set()
+            release.wait(20)
+        return added
+
+    monkeypatch.setattr(bulk, "insert_new", slow_insert)
+
+    def in_thread(work):
+        def run():
+            try:
+                work()
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    first = in_thread(lambda: Campaign.objects.get(pk=campaign.pk).add_recipients(mobiles(5, start=13600000000)))
+    assert inserted.wait(10)
+    second = in_thread(lambda: Campaign.objects.get(pk=campaign.pk).add_recipients(mobiles(5, start=13500000000)))
+    sender = in_thread(lambda: Sender().send(Campaign.objects.get(pk=campaign.pk)))
+    time.sleep(0.5)  # without the lock, the second import commits and the sender passes the first's ids
+    release.set()
+    for thread in (first, second, sender):
+        thread.join(30)
+    Sender().send(Campaign.objects.get(pk=campaign.pk))
+    campaign.refresh_from_db()
+    everyone = mobiles(5) + mobiles(5, start=13600000000) + mobiles(5, start=13500000000)
+    assert simulator.record.accepted == dict.fromkeys(everyone, 1)
+    assert campaign.status == CampaignStatus.SENT and campaign.pending_count == 0
