@@ -35,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "CALLBACK_PROXY_COUNT": 0,  # trusted reverse proxies in front (X-Forwarded-For)
     "CALLBACK_MAX_BODY": 65536,  # bytes; a larger push is answered 413
     "OPT_OUT_KEYWORDS": ["T", "TD", "R", "退订"],
+    "PREPARED_STATEMENTS": True,  # PostgreSQL; False behind PgBouncer in transaction pooling
     # Celery (optional): how many tasks share one campaign's batches.
     "CELERY_FAN_OUT": 4,
 }
@@ -125,6 +126,10 @@ class VeesingSettings:
     @property
     def OPT_OUT_KEYWORDS(self) -> list[str]:
         return [str(word) for word in self.get("OPT_OUT_KEYWORDS") or []]
+
+    @property
+    def PREPARED_STATEMENTS(self) -> bool:
+        return bool(self.get("PREPARED_STATEMENTS"))
 
     @property
     def CELERY_FAN_OUT(self) -> int:

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from django_veesing import signals
+from django_veesing import receipt_sql, signals
 from django_veesing.callbacks import is_opt_out, reconcile
 from django_veesing.client import CHINA
 from django_veesing.models import (
@@ -327,6 +327,7 @@ def test_queries_per_push_are_few_and_constant(client, sent, django_assert_max_n
 def test_a_receipt_for_a_known_task_is_one_statement_on_postgresql(client, sent, django_assert_num_queries):
     if connection.vendor != "postgresql":
         pytest.skip("the one-statement path is PostgreSQL's")
+    push(client, receipt(phone="13700137000"))  # prepares the statement on this connection, if needed
     with django_assert_num_queries(1):
         push(client, receipt(phone="13900139000", status="0", code="UNDELIV"))
     with django_assert_num_queries(1):
@@ -337,11 +338,32 @@ def test_a_receipt_for_a_known_task_is_one_statement_on_postgresql(client, sent,
     assert (r.status, r.receipt_code) == (RecipientStatus.FAILED, "UNDELIV")
     assert Receipt.objects.filter(recipient=r).count() == 2
     sent.refresh_from_db()
-    assert (sent.submitted_count, sent.failed_count, sent.delivered_count) == (2, 1, 0)
+    assert (sent.submitted_count, sent.failed_count, sent.delivered_count) == (1, 1, 1)
     push(client, receipt(phone="13900139000", when="2026-11-26 12:09:00"))  # newer: delivered after all
     sent.refresh_from_db()
-    assert (sent.submitted_count, sent.failed_count, sent.delivered_count) == (2, 0, 1)
+    assert (sent.submitted_count, sent.failed_count, sent.delivered_count) == (1, 0, 2)
     assert recipient("13900139000").status == RecipientStatus.DELIVERED
+
+
+def test_the_receipt_statement_is_prepared_once_a_connection(client, sent, settings, django_assert_num_queries):
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    push(client, receipt(phone="13600000000"))  # a number of no campaign, for the connection
+    with connection.cursor() as cursor:  # as on a new connection: look, prepare, execute; then execute
+        cursor.execute(f"DEALLOCATE {receipt_sql.PREPARED_NAME}")
+    receipt_sql._prepared_on.clear()
+    with django_assert_num_queries(3):
+        push(client, receipt(phone="13800138000"))
+    with django_assert_num_queries(1):
+        push(client, receipt(phone="13900139000"))
+    receipt_sql._prepared_on.clear()  # forgotten here but still on the connection: look, execute
+    with django_assert_num_queries(2):
+        push(client, receipt(phone="13700137000", status="0"))
+    settings.VEESING = {**settings.VEESING, "PREPARED_STATEMENTS": False}
+    with django_assert_num_queries(1):
+        push(client, receipt(phone="13700137000", when="2026-11-26 12:09:00"))
+    assert [recipient(p).status for p in ("13800138000", "13900139000", "13700137000")] == ["delivered"] * 3
+    assert Receipt.objects.filter(recipient__isnull=False).count() == 4
 
 
 @pytest.mark.django_db(transaction=True)
