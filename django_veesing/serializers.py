@@ -181,6 +181,8 @@ def plain_receipt(event: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _untrimmed_text(event: dict[str, Any], key: str) -> str | None:
-    """``event[key]`` if it is text with nothing for a serializer to trim, else None."""
+    """``event[key]`` if it is storable text with nothing for a serializer to trim, else None."""
     value = event.get(key)
-    return value if isinstance(value, str) and value == value.strip() else None
+    if not isinstance(value, str) or value != value.strip() or UNSTORABLE.search(value):
+        return None
+    return value
