@@ -100,26 +100,51 @@ def take_receipt(data: dict[str, Any], raw: dict[str, Any]) -> Receipt | None:
 def _recipient_for_update(task_id: str, phone: str) -> Recipient | None:
     """The recipient a receipt is for, locked; None if its batch's task id is not known.
 
-    A receipt can beat the commit of its batch's task id. Before calling it unmatched, lock
-    the pending rows of that phone: a batch being settled holds those locks until
-    it commits, so this waits for it and the second look sees its task id. If this lock comes
-    first, the batch's settlement waits for this transaction instead and then links the
-    receipt stored here (``link_early_receipts``). Either way no receipt is left behind.
+    The task id names the batch; the batch's campaign and the phone name the recipient,
+    if the batch sent to it (see ``states`` for a batch that stands for its rows). A
+    receipt can beat the commit of its batch's task id. Before calling it unmatched, lock
+    the batches in flight: a batch being settled holds its lock until it commits, so this
+    waits for it and the second look sees its task id. If this lock comes first, the
+    batch's settlement waits for this transaction instead and then links the receipt
+    stored here (``link_early_receipts``). Either way no receipt is left behind.
     """
-    matching = (
+    batch = _batch_of(task_id)
+    if batch is None:
+        in_flight = Batch.objects.select_for_update().filter(state=BatchState.CLAIMED).order_by("id")
+        list(in_flight.values_list("id", flat=True))  # one order for every waiter: no deadlock
+        batch = _batch_of(task_id)
+        if batch is None:
+            return None
+    recipient = (
         Recipient.objects.select_for_update()
-        .only("id", "campaign_id", "status", "receipt_at")
-        .filter(task_id=task_id, phone=phone)
+        .only("id", "campaign_id", "status", "receipt_at", "batch_id")
+        .filter(campaign_id=batch.campaign_id, phone=phone)
+        .first()
     )
-    recipient = matching.first()
-    if recipient is None:
-        list(
-            Recipient.objects.select_for_update()
-            .filter(phone=phone, status=RecipientStatus.PENDING)
-            .values_list("id", flat=True)
-        )
-        recipient = matching.first()
+    if recipient is None or not _sent_in(recipient, batch):
+        return None
+    if recipient.batch_id is None:  # the batch stood for it: submitted, to be written now
+        recipient.status, recipient.batch = RecipientStatus.SUBMITTED, batch
     return recipient
+
+
+def _batch_of(task_id: str) -> Batch | None:
+    fields = ("id", "campaign_id", "state", "first_id", "last_id", "task_id")
+    return Batch.objects.only(*fields).filter(task_id=task_id).order_by("id").first() if task_id else None
+
+
+def _sent_in(recipient: Recipient, batch: Batch) -> bool:
+    """Whether ``batch`` is the recipient's last send: marked with it, or stood for by it."""
+    if recipient.batch_id is not None:
+        return recipient.batch_id == batch.pk
+    first, last = batch.first_id, batch.last_id
+    return (
+        recipient.status == RecipientStatus.PENDING
+        and batch.state == BatchState.SUBMITTED
+        and first is not None
+        and last is not None
+        and first <= recipient.pk <= last
+    )
 
 
 def _apply(recipient: Recipient, receipt: Receipt) -> bool:
@@ -130,7 +155,11 @@ def _apply(recipient: Recipient, receipt: Receipt) -> bool:
         return False
     new = RecipientStatus.DELIVERED if receipt.delivered else RecipientStatus.FAILED
     Recipient.objects.filter(pk=recipient.pk).update(
-        status=new, receipt_code=receipt.code, receipt_at=receipt.received_at
+        status=new,
+        receipt_code=receipt.code,
+        receipt_at=receipt.received_at,
+        batch_id=recipient.batch_id,
+        task_id=receipt.task_id,
     )
     if new != recipient.status:
         move_counts(recipient.campaign_id, **{recipient.status: -1, new: 1})
@@ -187,10 +216,11 @@ def take_reply(data: dict[str, Any], raw: dict[str, Any]) -> Reply | None:
 
 
 def _recipient_of_reply(task_id: str, phone: str) -> Recipient | None:
-    fields = ("id", "campaign_id")
-    if task_id:
-        recipient = Recipient.objects.only(*fields).filter(task_id=task_id, phone=phone).first()
-        if recipient:
+    fields = ("id", "campaign_id", "status", "batch_id")
+    batch = _batch_of(task_id)
+    if batch is not None:
+        recipient = Recipient.objects.only(*fields).filter(campaign_id=batch.campaign_id, phone=phone).first()
+        if recipient is not None and _sent_in(recipient, batch):
             return recipient
     return Recipient.objects.only(*fields).filter(phone=phone).order_by("-id").first()
 

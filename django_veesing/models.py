@@ -278,8 +278,13 @@ class Campaign(models.Model):
 
     def recount(self) -> None:
         """Recompute the counts from the recipients (a repair tool; costs a scan)."""
+        from .states import stood_for
+
         rows = Recipient.objects.filter(campaign=self).values("status").annotate(n=models.Count("id"))
         found = {row["status"]: row["n"] for row in rows}
+        stood = Recipient.objects.filter(stood_for([self.pk]), campaign=self).count()  # submitted, in fact
+        found[RecipientStatus.PENDING] = found.get(RecipientStatus.PENDING, 0) - stood
+        found[RecipientStatus.SUBMITTED] = found.get(RecipientStatus.SUBMITTED, 0) + stood
         values = {f"{status}_count": found.get(status, 0) for status in RecipientStatus.values}
         Campaign.objects.filter(pk=self.pk).update(total_count=sum(found.values()), **values)
         self.refresh_from_db()
@@ -290,8 +295,10 @@ class Batch(models.Model):
 
     A batch claimed from the campaign's cursor covers the pending, batch-less recipients
     with ids from ``first_id`` to ``last_id``: claiming writes this one row, not a row per
-    number. Settling marks its recipients with the batch. A ``queued`` batch (numbers to
-    send again) names its recipients by their ``batch`` and has no id range.
+    number, and once the provider accepts it the batch stands for those rows (see
+    ``states``) until something happens to a number. Any other outcome marks its
+    recipients with the batch. A ``queued`` batch (numbers to send again) names its
+    recipients by their ``batch`` and has no id range.
     """
 
     # Indexed by (campaign, state) below.
@@ -314,10 +321,26 @@ class Batch(models.Model):
         verbose_name = _("batch")
         verbose_name_plural = _("batches")
         ordering = ["id"]
-        indexes = [models.Index(fields=["campaign", "state"], name="veesing_batch_state")]
+        indexes = [
+            models.Index(fields=["campaign", "state"], name="veesing_batch_state"),
+            models.Index(fields=["campaign", "first_id"], name="veesing_batch_range"),
+        ]
 
     def __str__(self) -> str:
         return gettext("batch %(id)s (%(state)s)") % {"id": self.pk, "state": self.get_state_display()}
+
+    def recipients_sent(self) -> models.QuerySet[Recipient]:
+        """The numbers this batch went to: marked with it, or stood for by it (``states``)."""
+        marked = models.Q(batch_id=self.pk)
+        if self.first_id is None or self.state != BatchState.SUBMITTED:
+            return Recipient.objects.filter(marked)
+        stood = models.Q(
+            campaign_id=self.campaign_id,
+            id__range=(self.first_id, self.last_id),
+            status=RecipientStatus.PENDING,
+            batch__isnull=True,
+        )
+        return Recipient.objects.filter(marked | stood)
 
     def pending_recipients(self) -> models.QuerySet[Recipient]:
         """The batch's numbers not settled yet (marked with it, or unmarked in its id range)."""

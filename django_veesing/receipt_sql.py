@@ -1,11 +1,12 @@
 """A receipt for a known task, applied in one PostgreSQL statement.
 
-The ORM path (``callbacks.take_receipt``) takes eight round trips a push: lock the
-recipient, a savepoint, the insert, its release, the recipient's update, the campaign's
-counts, begin and commit. On PostgreSQL a receipt whose task id is already committed
-(nearly all of them) goes in one statement instead, committed on its own: the
-recipient row is locked, the receipt inserted unless its fingerprint is stored, the
-recipient moved unless a newer receipt was applied, and the campaign's counts moved,
+The ORM path (``callbacks.take_receipt``) takes ten round trips a push: find the batch,
+lock the recipient, a savepoint, the insert, its release, the recipient's update, the
+campaign's counts, begin and commit. On PostgreSQL a receipt whose task id is already
+committed (nearly all of them) goes in one statement instead, committed on its own: the
+batch found by its task id, the recipient row locked (one the batch stood for counts as
+submitted and is written now), the receipt inserted unless its fingerprint is stored,
+the recipient moved unless a newer receipt was applied, and the campaign's counts moved,
 with exactly the rules of the ORM path. A receipt whose task id is not known yet is
 left to the ORM path, which handles a receipt that beats its batch's commit.
 
@@ -28,7 +29,7 @@ from django.db import connection
 from django.utils import timezone
 
 from .conf import veesing_settings
-from .models import Campaign, Receipt, Recipient, RecipientStatus
+from .models import Batch, Campaign, Receipt, Recipient, RecipientStatus
 
 PREPARED_NAME = "veesing_apply_receipt"
 #: The statement's parameters, with their types for ``PREPARE``.
@@ -116,7 +117,7 @@ def _prepare_statement() -> str:
 @cache
 def _statement() -> str:
     quote = connection.ops.quote_name
-    recipients, receipts, campaigns = (quote(m._meta.db_table) for m in (Recipient, Receipt, Campaign))
+    recipients, receipts, campaigns, batches = (quote(m._meta.db_table) for m in (Recipient, Receipt, Campaign, Batch))
     counts = ", ".join(
         f"{quote(f'{status}_count')} = {quote(f'{status}_count')}"
         f" + (%(new)s = '{status}')::int - (moved.old = '{status}')::int"
@@ -125,11 +126,20 @@ def _statement() -> str:
     # Only the models' table and column names are formatted in; every value is bound.
     # The parts of one statement share a snapshot; ``target`` locks the row first.
     return f"""
-        WITH target AS (
-            SELECT id, campaign_id, status, receipt_at FROM {recipients}
-            WHERE task_id = %(task_id)s AND phone = %(phone)s
+        WITH sent AS (
+            SELECT id, campaign_id, state, first_id, last_id FROM {batches}
+            WHERE task_id = %(task_id)s
             ORDER BY id LIMIT 1
-            FOR UPDATE
+        ),
+        target AS (
+            SELECT r.id, r.campaign_id, r.receipt_at, sent.id AS batch_id,
+                   CASE WHEN r.batch_id IS NULL THEN 'submitted' ELSE r.status END AS status
+            FROM {recipients} AS r JOIN sent ON r.campaign_id = sent.campaign_id
+            WHERE r.phone = %(phone)s
+              AND (r.batch_id = sent.id
+                   OR (r.batch_id IS NULL AND r.status = 'pending' AND sent.state = 'submitted'
+                       AND r.id BETWEEN sent.first_id AND sent.last_id))
+            FOR UPDATE OF r
         ),
         stored AS (
             INSERT INTO {receipts}
@@ -142,7 +152,8 @@ def _statement() -> str:
         ),
         moved AS (
             UPDATE {recipients} AS r
-            SET status = %(new)s, receipt_code = %(code)s, receipt_at = %(received_at)s
+            SET status = %(new)s, receipt_code = %(code)s, receipt_at = %(received_at)s,
+                batch_id = target.batch_id, task_id = %(task_id)s
             FROM target
             WHERE r.id = target.id
               AND EXISTS (SELECT 1 FROM stored)

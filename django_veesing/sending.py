@@ -361,7 +361,10 @@ def mark_submitted(
         )
         if not settled:
             return
-        moved = batch.pending_recipients().update(status=SUBMITTED, task_id=task_id, batch=batch)
+        if batch.first_id is not None and batch.state == BatchState.CLAIMED:
+            moved = batch.size  # the batch stands for its rows: none is written (see ``states``)
+        else:
+            moved = batch.pending_recipients().update(status=SUBMITTED, task_id=task_id, batch=batch)
         move_counts(batch.campaign_id, pending=-moved, submitted=moved)
         link_early_receipts(task_id)
     batch.state, batch.task_id, batch.sent_at = BatchState.SUBMITTED, task_id, now
@@ -484,12 +487,17 @@ def expire(after_hours: float | None = None, now: dt.datetime | None = None) -> 
     hours = veesing_settings.EXPIRE_AFTER_HOURS if after_hours is None else after_hours
     cutoff = (now or timezone.now()) - dt.timedelta(hours=hours)
     expired = 0
-    batches = Batch.objects.filter(state=BatchState.SUBMITTED, sent_at__lt=cutoff, recipients__status=SUBMITTED)
-    for batch_id, campaign_id in batches.values_list("id", "campaign_id").distinct():
-        with transaction.atomic():
-            n = Recipient.objects.filter(batch_id=batch_id, status=SUBMITTED).update(status=RecipientStatus.EXPIRED)
-            move_counts(campaign_id, submitted=-n, expired=n)
-        expired += n
+    for campaign_id in Campaign.objects.filter(submitted_count__gt=0).values_list("id", flat=True):
+        batches = Batch.objects.filter(campaign_id=campaign_id, state=BatchState.SUBMITTED, sent_at__lt=cutoff)
+        for batch_id, first, last, task_id in batches.values_list("id", "first_id", "last_id", "task_id"):
+            with transaction.atomic():
+                n = Recipient.objects.filter(batch_id=batch_id, status=SUBMITTED).update(status=RecipientStatus.EXPIRED)
+                if first is not None:  # the rows the batch stood for
+                    n += Recipient.objects.filter(
+                        campaign_id=campaign_id, status=PENDING, batch__isnull=True, id__range=(first, last)
+                    ).update(status=RecipientStatus.EXPIRED, batch_id=batch_id, task_id=task_id)
+                move_counts(campaign_id, submitted=-n, expired=n)
+            expired += n
     return expired
 
 

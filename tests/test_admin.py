@@ -303,3 +303,23 @@ def test_search_replies_by_text(simulator, operator, make_campaign, client):
     Reply.objects.create(fingerprint="b", phone="13800000002", content="收到", received_at="2026-11-26T12:00:00+08:00")
     page = logged_in(operator).get(url("reply_changelist") + "?" + urlencode({"q": "退订"})).content.decode()
     assert "13800000001" in page and "13800000002" not in page
+
+
+def test_numbers_a_batch_stands_for_show_as_submitted(simulator, operator, make_campaign):
+    campaign = make_campaign(mobiles(4))
+    Sender().send(campaign)
+    batch = campaign.batches.get()
+    client = logged_in(operator)
+    page = client.get(url("recipient_changelist") + f"?campaign__id__exact={campaign.pk}").content.decode()
+    assert page.count(batch.task_id) == 4
+    assert page.count('field-shown_status">submitted<') == 4 and 'field-shown_status">pending<' not in page
+    submitted = client.get(url("recipient_changelist") + "?status__exact=submitted").content.decode()
+    pending = client.get(url("recipient_changelist") + "?status__exact=pending").content.decode()
+    assert all(phone in submitted and phone not in pending for phone in mobiles(4))
+    found = client.get(url("recipient_changelist") + "?" + urlencode({"q": batch.task_id})).content.decode()
+    assert all(phone in found for phone in mobiles(4))
+    detail = client.get(url("recipient_change", Recipient.objects.get(phone=mobiles(1)[0]).pk)).content.decode()
+    assert batch.task_id in detail and "submitted" in detail
+    response = client.get(url("campaign_export", campaign.pk))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert {(row[1], row[2]) for row in rows[1:]} == {("submitted", batch.task_id)}

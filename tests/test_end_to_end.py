@@ -8,6 +8,7 @@ from django.urls import reverse
 from django_veesing.callbacks import is_opt_out
 from django_veesing.models import Campaign, CampaignStatus, OptOut, Receipt, Recipient, Reply
 from django_veesing.sending import Sender
+from django_veesing.states import with_current
 
 from .conftest import mobiles
 
@@ -40,7 +41,8 @@ def test_receipts_and_replies_with_duplicates_and_reordering(simulator, live_ser
 
     truth = simulator.record.final_statuses()
     assert len(truth) == 2000
-    stored = {(r.task_id, r.phone): r.status for r in Recipient.objects.filter(campaign=campaign)}
+    current = with_current(Recipient.objects.filter(campaign=campaign))
+    stored = {(r.current_task_id, r.phone): r.current_status for r in current}
     assert stored == {key: "delivered" if status == "1" else "failed" for key, status in truth.items()}
     assert Receipt.objects.count() == 2000  # each duplicate stored once
 

@@ -13,6 +13,7 @@ from django_veesing import signals
 from django_veesing.client import CHINA, VeesingClient
 from django_veesing.models import Batch, BatchState, Campaign, CampaignStatus, OptOut, Recipient, RecipientStatus
 from django_veesing.sending import Sender, SendReport, expire, resend_uncertain, retry_failed
+from django_veesing.states import having_status, with_current
 
 from .conftest import connected, mobiles
 
@@ -34,7 +35,7 @@ def sender(simulator, settings):
 
 
 def statuses(campaign):
-    return dict(Recipient.objects.filter(campaign=campaign).values_list("phone", "status"))
+    return dict(with_current(Recipient.objects.filter(campaign=campaign)).values_list("phone", "current_status"))
 
 
 def test_sends_in_batches_each_number_once(simulator, sender, make_campaign):
@@ -51,8 +52,11 @@ def test_sends_in_batches_each_number_once(simulator, sender, make_campaign):
     assert {b.state for b in batches} == {BatchState.SUBMITTED}
     assert {b.task_id for b in batches} == set(simulator.record.tasks)
     for batch in batches:
-        assert set(batch.recipients.values_list("phone", flat=True)) == set(simulator.record.tasks[batch.task_id])
-        assert set(batch.recipients.values_list("task_id", flat=True)) == {batch.task_id}
+        sent = batch.recipients_sent()
+        assert set(sent.values_list("phone", flat=True)) == set(simulator.record.tasks[batch.task_id])
+        assert set(with_current(sent).values_list("current_task_id", flat=True)) == {batch.task_id}
+    assert not Recipient.objects.filter(campaign=campaign).exclude(status=RecipientStatus.PENDING).exists()
+    assert set(statuses(campaign).values()) == {RecipientStatus.SUBMITTED}  # the batches stand for their rows
     assert batches[-1].remain_point == simulator.provider.balance
     assert campaign.started_at and campaign.finished_at
 
@@ -393,3 +397,31 @@ def test_expire(simulator, sender, make_campaign):
     assert expire(72, now=later) == 3
     campaign.refresh_from_db()
     assert (campaign.submitted_count, campaign.expired_count) == (0, 3)
+    assert set(statuses(campaign).values()) == {RecipientStatus.EXPIRED}
+    assert expire(72, now=later) == 0  # nothing twice
+
+
+def test_a_submitted_batch_stands_for_its_rows_until_a_number_changes(simulator, sender, make_campaign):
+    campaign = make_campaign(mobiles(5))
+    report = SendReport(campaign.pk)
+    sender._start(campaign, report)
+    batch, phones = sender._claim(campaign, report)
+    with CaptureQueriesContext(connection) as queries:
+        sender._submit(campaign, batch, phones, report)
+    writes = [q["sql"] for q in queries if q["sql"].startswith(("UPDATE", "INSERT", "DELETE"))]
+    assert writes and not [sql for sql in writes if "django_veesing_recipient" in sql]
+    batch.refresh_from_db()
+    assert set(statuses(campaign).values()) == {RecipientStatus.SUBMITTED}
+    assert batch.recipients_sent().count() == 5 and not batch.recipients.exists()
+    campaign.recount()  # the repair tool counts them as the batch does
+    assert (campaign.pending_count, campaign.submitted_count) == (0, 5)
+
+
+def test_numbers_in_flight_are_pending_not_submitted(simulator, sender, make_campaign):
+    campaign = make_campaign(mobiles(5))
+    report = SendReport(campaign.pk)
+    sender._start(campaign, report)
+    sender._claim(campaign, report)  # claimed, its call not answered yet
+    assert set(statuses(campaign).values()) == {RecipientStatus.PENDING}
+    assert Recipient.objects.filter(having_status(RecipientStatus.PENDING), campaign=campaign).count() == 5
+    assert not Recipient.objects.filter(having_status(RecipientStatus.SUBMITTED), campaign=campaign).exists()

@@ -30,6 +30,7 @@ from ..imports import INLINE_LIMIT, UnreadableFile, precheck, read_file, split_e
 from ..models import Campaign, CampaignStatus, ImportJob, ImportStatus, Recipient, RecipientStatus
 from ..phones import InvalidPhone, normalise
 from ..sending import plan, resend_uncertain, retry_failed, unclaimed
+from ..states import with_current
 from .common import balance, can_send, csv_safe
 
 View = Callable[..., HttpResponseBase]
@@ -311,9 +312,11 @@ def export_csv(admin: Any) -> View:
             raise PermissionDenied
         campaign = get_object_or_404(Campaign, pk=pk)
         recipients = (
-            Recipient.objects.filter(campaign=campaign)
+            with_current(Recipient.objects.filter(campaign=campaign), [campaign.pk])
             .order_by("id")
-            .values_list("phone", "status", "task_id", "receipt_code", "receipt_at", "error")
+            .values_list(  # type: ignore[misc]  # the stubs do not see with_current's annotations
+                "phone", "current_status", "current_task_id", "receipt_code", "receipt_at", "error"
+            )
         )
 
         def rows() -> Iterator[list[Any]]:

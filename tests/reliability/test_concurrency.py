@@ -7,6 +7,7 @@ from django.db import connection
 from django.urls import reverse
 
 from django_veesing.models import Campaign, CampaignStatus, Recipient
+from django_veesing.states import with_current
 
 from ..conftest import mobiles
 from .helpers import account, start_worker
@@ -41,7 +42,8 @@ def test_workers_and_pushes_at_once(simulator, live_server, make_campaign, figur
     stored_counts = campaign.counts()
     campaign.recount()
     truth = simulator.record.final_statuses()
-    stored = dict(((r.task_id, r.phone), r.status) for r in Recipient.objects.filter(campaign=campaign))
+    current = with_current(Recipient.objects.filter(campaign=campaign))
+    stored = {(r.current_task_id, r.phone): r.current_status for r in current}
     expected = {key: "delivered" if status == "1" else "failed" for key, status in truth.items()}
     mismatched = sum(1 for key, status in expected.items() if stored.get(key) != status)
     counts = account(campaign, simulator)
