@@ -10,28 +10,21 @@ the recipient moved unless a newer receipt was applied, and the campaign's count
 with exactly the rules of the ORM path. A receipt whose task id is not known yet is
 left to the ORM path, which handles a receipt that beats its batch's commit.
 
-The statement is prepared once per connection (``PREPARE``), which halves its cost:
-Django's own queries are never prepared, so planning would otherwise be paid on every
-push. Behind PgBouncer in transaction pooling a session's prepared statements are not
-kept; set ``VEESING["PREPARED_STATEMENTS"] = False`` there.
+The statement is prepared once per connection (``prepared``), which halves its cost.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-import weakref
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from django.db import connection
 from django.utils import timezone
 
-from .conf import veesing_settings
 from .models import Batch, Campaign, Receipt, Recipient, RecipientStatus
+from .prepared import Statement
 
-PREPARED_NAME = "veesing_apply_receipt"
 #: The statement's parameters, with their types for ``PREPARE``.
 PARAMETERS = {
     "task_id": "text",
@@ -45,8 +38,6 @@ PARAMETERS = {
     "new": "text",
     "settleable": "text[]",
 }
-#: The database connections (psycopg's) on which the statement is prepared.
-_prepared_on: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 
 #: Statuses a receipt may move a recipient from (as ``callbacks.SETTLEABLE``).
 SETTLEABLE = (
@@ -84,37 +75,11 @@ def apply_receipt(
         "settleable": [str(status) for status in SETTLEABLE],
     }
     with connection.cursor() as cursor:
-        if veesing_settings.PREPARED_STATEMENTS:
-            _prepare(cursor)
-            placeholders = ", ".join(["%s"] * len(PARAMETERS))
-            cursor.execute(f"EXECUTE {PREPARED_NAME} ({placeholders})", [params[name] for name in PARAMETERS])
-        else:
-            cursor.execute(_statement(), params)
+        APPLY.execute(cursor, params)
         recipient_id, receipt_id = cursor.fetchone()
     return Outcome(recipient_id, receipt_id)
 
 
-def _prepare(cursor: Any) -> None:
-    """Prepare the statement on this connection unless it is (prepared statements
-    outlive transactions, rolled back or not, and end with the connection)."""
-    raw = connection.connection
-    if raw in _prepared_on:
-        return
-    cursor.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [PREPARED_NAME])
-    if cursor.fetchone() is None:
-        cursor.execute(_prepare_statement())
-    _prepared_on[raw] = True
-
-
-@cache
-def _prepare_statement() -> str:
-    """``PREPARE`` for the statement, its named placeholders numbered as PostgreSQL wants."""
-    order = list(PARAMETERS)
-    body = re.sub(r"%\((\w+)\)s", lambda match: f"${order.index(match.group(1)) + 1}", _statement())
-    return f"PREPARE {PREPARED_NAME} ({', '.join(PARAMETERS.values())}) AS {body}"
-
-
-@cache
 def _statement() -> str:
     quote = connection.ops.quote_name
     recipients, receipts, campaigns, batches = (quote(m._meta.db_table) for m in (Recipient, Receipt, Campaign, Batch))
@@ -168,3 +133,6 @@ def _statement() -> str:
         )
         SELECT (SELECT id FROM target), (SELECT id FROM stored)
     """  # noqa: S608
+
+
+APPLY = Statement("veesing_apply_receipt", _statement, PARAMETERS)

@@ -18,8 +18,11 @@ could take).
 
 A claim writes one row, not one per number: under a lock on the campaign's row it takes
 the next pending ids after the campaign's cursor (``claimed_through``), moves the cursor
-and records the range on the batch; settling marks the numbers with their batch. Numbers
-to send again wait in ``queued`` batches, which workers take first with ``SKIP LOCKED``.
+and records the range on the batch. Once the provider accepts it, the batch stands for
+its numbers (``states``); any other outcome marks the numbers with their batch. Numbers
+to send again wait in ``queued`` batches, which workers take with ``SKIP LOCKED`` once the
+cursor has passed every number. On PostgreSQL a claim and a settlement are one prepared
+statement each (``batch_sql``).
 So any number of workers can share a campaign on PostgreSQL without two claiming one
 number.
 """
@@ -39,7 +42,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import schedule, signals
+from . import batch_sql, schedule, signals
 from .callbacks import link_early_receipts
 from .client import VeesingClient
 from .conf import veesing_settings
@@ -192,9 +195,7 @@ class Sender:
         return True
 
     def _still_sending(self, campaign: Campaign, report: SendReport) -> bool:
-        status = Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True).first()
-        if status != CampaignStatus.SENDING:
-            return False
+        """False when quiet hours begin (a cancelled campaign stops at its next claim)."""
         if campaign.kind == CampaignKind.MARKETING and schedule.in_quiet_hours(self.clock()):
             report.waiting = "quiet_hours"
             return False
@@ -203,74 +204,88 @@ class Sender:
     # -- claim, submit, settle ----------------------------------------------------------
 
     def _claim(self, campaign: Campaign, report: SendReport) -> tuple[Batch | None, list[str]] | None:
-        """Claim the next batch: None when no work is left, (None, []) when all opted out.
+        """Claim the next batch: None when no work is left or the campaign stopped sending,
+        (None, []) when every number of the chunk had opted out.
 
-        Numbers waiting in a queued batch go first; then the next numbers after the
-        campaign's cursor, taken under a lock on the campaign row. Either way claiming
-        writes one batch row (and the cursor), never a row per number.
+        The next numbers after the campaign's cursor go first, taken under a lock on the
+        campaign row; then numbers waiting in a queued batch. Either way claiming writes
+        one batch row (and the cursor), never a row per number.
         """
         with transaction.atomic():
-            batch = (
-                Batch.objects.select_for_update(skip_locked=True)
-                .filter(campaign_id=campaign.pk, state=BatchState.QUEUED)
-                .order_by("id")
-                .first()
-            )
-            if batch is not None:
-                rows = list(batch.pending_recipients().order_by("id").values_list("id", "phone"))
-            else:
-                rows = self._next_rows(campaign)
-                if not rows:
+            status, batch, phones = self._next_batch(campaign)
+            if status != CampaignStatus.SENDING:
+                return None
+            if batch is None:  # nothing left after the cursor: numbers to send again, if any
+                batch = (
+                    Batch.objects.select_for_update(skip_locked=True)
+                    .filter(campaign_id=campaign.pk, state=BatchState.QUEUED)
+                    .order_by("id")
+                    .first()
+                )
+                if batch is None:
                     return None
-            phones = self._without_opt_outs(campaign, rows, report)
+                phones = list(batch.pending_recipients().order_by("id").values_list("phone", flat=True))
+                batch.state, batch.claimed_by, batch.claimed_at = BatchState.CLAIMED, self.worker, self.clock()
+                batch.save(update_fields=["state", "claimed_by", "claimed_at"])
+            phones = self._without_opt_outs(campaign, batch, phones, report)
             if not phones:
-                if batch is not None:
-                    batch.delete()
+                batch.delete()
                 return None, []
-            now = self.clock()
-            if batch is None:
-                batch = Batch.objects.create(
-                    campaign_id=campaign.pk,
-                    size=len(phones),
-                    claimed_by=self.worker,
-                    claimed_at=now,
-                    first_id=rows[0][0],
-                    last_id=rows[-1][0],
-                )
-            else:
-                batch.state, batch.size, batch.claimed_by, batch.claimed_at = (
-                    BatchState.CLAIMED,
-                    len(phones),
-                    self.worker,
-                    now,
-                )
-                batch.save(update_fields=["state", "size", "claimed_by", "claimed_at"])
+            if len(phones) != batch.size:
+                batch.size = len(phones)
+                batch.save(update_fields=["size"])
         return batch, phones
 
-    def _next_rows(self, campaign: Campaign) -> list[tuple[int, str]]:
-        """The pending numbers after the campaign's cursor, moving the cursor past them."""
-        cursor = Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("claimed_through", flat=True)
+    def _next_batch(self, campaign: Campaign) -> tuple[str | None, Batch | None, list[str]]:
+        """The campaign's status and, while it is sending, a new batch of the pending
+        numbers after its cursor with their phones, the cursor moved past them (one
+        statement on PostgreSQL: ``batch_sql``). No batch when none is left after it."""
+        size, now = veesing_settings.BATCH_SIZE, self.clock()
+        if batch_sql.usable():
+            status, claimed = batch_sql.claim_range(campaign.pk, size, self.worker, now)
+            if claimed is None:
+                return status, None, []
+            batch = Batch(
+                pk=claimed.batch_id,
+                campaign_id=campaign.pk,
+                size=len(claimed.phones),
+                claimed_by=self.worker,
+                claimed_at=now,
+                first_id=claimed.first_id,
+                last_id=claimed.last_id,
+            )
+            return status, batch, claimed.phones
+        locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("status", "claimed_through")
+        status, cursor = locked.get()
+        if status != CampaignStatus.SENDING:
+            return status, None, []
         rows = list(
-            Recipient.objects.filter(campaign_id=campaign.pk, status=PENDING, batch__isnull=True, id__gt=cursor.get())
+            Recipient.objects.filter(campaign_id=campaign.pk, status=PENDING, batch__isnull=True, id__gt=cursor)
             .order_by("id")
-            .values_list("id", "phone")[: veesing_settings.BATCH_SIZE]
+            .values_list("id", "phone")[:size]
         )
-        if rows:
-            Campaign.objects.filter(pk=campaign.pk).update(claimed_through=rows[-1][0])
-        return rows
+        if not rows:
+            return status, None, []
+        Campaign.objects.filter(pk=campaign.pk).update(claimed_through=rows[-1][0])
+        batch = Batch.objects.create(
+            campaign_id=campaign.pk,
+            size=len(rows),
+            claimed_by=self.worker,
+            claimed_at=now,
+            first_id=rows[0][0],
+            last_id=rows[-1][0],
+        )
+        return status, batch, [phone for _id, phone in rows]
 
     @staticmethod
-    def _without_opt_outs(campaign: Campaign, rows: list[tuple[int, str]], report: SendReport) -> list[str]:
-        """The phones of ``rows`` to send: a marketing campaign skips those who opted out."""
-        phones = [phone for _id, phone in rows]
+    def _without_opt_outs(campaign: Campaign, batch: Batch, phones: list[str], report: SendReport) -> list[str]:
+        """The phones to send: a marketing campaign skips those who opted out."""
         if not campaign.is_marketing:
             return phones
         opted_out = set(OptOut.objects.filter(phone__in=phones).values_list("phone", flat=True))
         if not opted_out:
             return phones
-        skipped = Recipient.objects.filter(
-            id__in=[pk for pk, phone in rows if phone in opted_out], status=PENDING
-        ).update(status=SKIPPED)
+        skipped = batch.pending_recipients().filter(phone__in=opted_out).update(status=SKIPPED)
         move_counts(campaign.pk, pending=-skipped, skipped=skipped)
         report.skipped += skipped
         return [phone for phone in phones if phone not in opted_out]
@@ -350,23 +365,30 @@ class Sender:
 def mark_submitted(
     batch: Batch, task_id: str, success_count: int, remain_point: int | None, message: str, now: dt.datetime
 ) -> None:
+    # A range batch settled from its claim stands for its rows: none is written (``states``).
+    stands_for_rows = batch.first_id is not None and batch.state == BatchState.CLAIMED
     with transaction.atomic():
-        settled = Batch.objects.filter(pk=batch.pk, state__in=[BatchState.CLAIMED, BatchState.UNCERTAIN]).update(
-            state=BatchState.SUBMITTED,
-            task_id=task_id,
-            success_count=success_count,
-            remain_point=remain_point,
-            message=message,
-            sent_at=now,
-        )
-        if not settled:
-            return
-        if batch.first_id is not None and batch.state == BatchState.CLAIMED:
-            moved = batch.size  # the batch stands for its rows: none is written (see ``states``)
+        if stands_for_rows and batch_sql.usable():
+            if not batch_sql.settle_submitted(batch.pk, task_id, success_count, remain_point, message, now):
+                return
         else:
-            moved = batch.pending_recipients().update(status=SUBMITTED, task_id=task_id, batch=batch)
-        move_counts(batch.campaign_id, pending=-moved, submitted=moved)
-        link_early_receipts(task_id)
+            settled = Batch.objects.filter(pk=batch.pk, state__in=[BatchState.CLAIMED, BatchState.UNCERTAIN]).update(
+                state=BatchState.SUBMITTED,
+                task_id=task_id,
+                success_count=success_count,
+                remain_point=remain_point,
+                message=message,
+                sent_at=now,
+            )
+            if not settled:
+                return
+            if stands_for_rows:
+                moved = batch.size
+            else:
+                moved = batch.pending_recipients().update(status=SUBMITTED, task_id=task_id, batch=batch)
+            move_counts(batch.campaign_id, pending=-moved, submitted=moved)
+        if not batch_sql.usable() or batch_sql.has_early_receipts(task_id):
+            link_early_receipts(task_id)
     batch.state, batch.task_id, batch.sent_at = BatchState.SUBMITTED, task_id, now
     batch.success_count, batch.remain_point, batch.message = success_count, remain_point, message
     _after_commit(signals.batch_submitted, Batch, batch=batch)

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from django_veesing import receipt_sql, signals
+from django_veesing import prepared, receipt_sql, signals
 from django_veesing.callbacks import is_opt_out, reconcile
 from django_veesing.client import CHINA
 from django_veesing.models import (
@@ -353,13 +353,13 @@ def test_the_receipt_statement_is_prepared_once_a_connection(client, sent, setti
         pytest.skip("prepared statements are PostgreSQL's")
     push(client, receipt(phone="13600000000"))  # a number of no campaign, for the connection
     with connection.cursor() as cursor:  # as on a new connection: look, prepare, execute; then execute
-        cursor.execute(f"DEALLOCATE {receipt_sql.PREPARED_NAME}")
-    receipt_sql._prepared_on.clear()
+        cursor.execute(f"DEALLOCATE {receipt_sql.APPLY.name}")
+    prepared.forget()
     with django_assert_num_queries(3):
         push(client, receipt(phone="13800138000"))
     with django_assert_num_queries(1):
         push(client, receipt(phone="13900139000"))
-    receipt_sql._prepared_on.clear()  # forgotten here but still on the connection: look, execute
+    prepared.forget()  # forgotten here but still on the connection: look, execute
     with django_assert_num_queries(2):
         push(client, receipt(phone="13700137000", status="0"))
     settings.VEESING = {**settings.VEESING, "PREPARED_STATEMENTS": False}

@@ -215,6 +215,21 @@ def test_bad_numbers_are_listed_on_the_error(veesing_client):
     assert info.value.bad_numbers == ["12345", "abc"]
 
 
+@pytest.mark.parametrize(
+    "numbers",
+    [
+        ["13800138000,13900139000"],  # two numbers in one entry
+        ["1380013800", "139001390001"],  # ten and twelve digits: the right length together
+        [PHONE, 13800138000],  # not text
+        [PHONE + " "],
+    ],
+)
+def test_the_joined_list_is_checked_number_by_number(simulator, veesing_client, numbers):
+    with pytest.raises(exc.InvalidRequest) as info:
+        veesing_client.send(numbers, TEXT)
+    assert info.value.bad_numbers and simulator.record.requests == []
+
+
 def test_from_settings_without_credentials_is_a_configuration_error(settings):
     settings.VEESING = {"API_URL": "https://vip.veesing.com"}
     with pytest.raises(ImproperlyConfigured, match="APP_ID or APP_KEY"):
