@@ -34,9 +34,10 @@ import logging
 import os
 import socket
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet, Subquery
 from django.dispatch import Signal
 from django.utils import timezone
@@ -211,22 +212,15 @@ class Sender:
         campaign row; then numbers waiting in a queued batch. Either way claiming writes
         one batch row (and the cursor), never a row per number.
         """
-        with transaction.atomic():
+        # A notification's claim on PostgreSQL is one statement, committed on its own; a
+        # marketing claim also skips opt-outs, in the same transaction.
+        alone = batch_sql.usable() and connection.get_autocommit() and not campaign.is_marketing
+        with nullcontext() if alone else transaction.atomic():
             status, batch, phones = self._next_batch(campaign)
             if status != CampaignStatus.SENDING:
                 return None
             if batch is None:  # nothing left after the cursor: numbers to send again, if any
-                batch = (
-                    Batch.objects.select_for_update(skip_locked=True)
-                    .filter(campaign_id=campaign.pk, state=BatchState.QUEUED)
-                    .order_by("id")
-                    .first()
-                )
-                if batch is None:
-                    return None
-                phones = list(batch.pending_recipients().order_by("id").values_list("phone", flat=True))
-                batch.state, batch.claimed_by, batch.claimed_at = BatchState.CLAIMED, self.worker, self.clock()
-                batch.save(update_fields=["state", "claimed_by", "claimed_at"])
+                return self._take_queued(campaign, report)
             phones = self._without_opt_outs(campaign, batch, phones, report)
             if not phones:
                 batch.delete()
@@ -234,6 +228,30 @@ class Sender:
             if len(phones) != batch.size:
                 batch.size = len(phones)
                 batch.save(update_fields=["size"])
+        return batch, phones
+
+    def _take_queued(self, campaign: Campaign, report: SendReport) -> tuple[Batch | None, list[str]] | None:
+        with transaction.atomic():
+            batch = (
+                Batch.objects.select_for_update(skip_locked=True)
+                .filter(campaign_id=campaign.pk, state=BatchState.QUEUED)
+                .order_by("id")
+                .first()
+            )
+            if batch is None:
+                return None
+            phones = list(batch.pending_recipients().order_by("id").values_list("phone", flat=True))
+            phones = self._without_opt_outs(campaign, batch, phones, report)
+            if not phones:
+                batch.delete()
+                return None, []
+            batch.state, batch.size, batch.claimed_by, batch.claimed_at = (
+                BatchState.CLAIMED,
+                len(phones),
+                self.worker,
+                self.clock(),
+            )
+            batch.save(update_fields=["state", "size", "claimed_by", "claimed_at"])
         return batch, phones
 
     def _next_batch(self, campaign: Campaign) -> tuple[str | None, Batch | None, list[str]]:
@@ -367,28 +385,46 @@ def mark_submitted(
 ) -> None:
     # A range batch settled from its claim stands for its rows: none is written (``states``).
     stands_for_rows = batch.first_id is not None and batch.state == BatchState.CLAIMED
+    if stands_for_rows and batch_sql.usable():
+        _settle_in_one_statement(batch, task_id, success_count, remain_point, message, now)
+        return
     with transaction.atomic():
-        if stands_for_rows and batch_sql.usable():
-            if not batch_sql.settle_submitted(batch.pk, task_id, success_count, remain_point, message, now):
-                return
+        settled = Batch.objects.filter(pk=batch.pk, state__in=[BatchState.CLAIMED, BatchState.UNCERTAIN]).update(
+            state=BatchState.SUBMITTED,
+            task_id=task_id,
+            success_count=success_count,
+            remain_point=remain_point,
+            message=message,
+            sent_at=now,
+        )
+        if not settled:
+            return
+        if stands_for_rows:
+            moved = batch.size
         else:
-            settled = Batch.objects.filter(pk=batch.pk, state__in=[BatchState.CLAIMED, BatchState.UNCERTAIN]).update(
-                state=BatchState.SUBMITTED,
-                task_id=task_id,
-                success_count=success_count,
-                remain_point=remain_point,
-                message=message,
-                sent_at=now,
-            )
-            if not settled:
-                return
-            if stands_for_rows:
-                moved = batch.size
-            else:
-                moved = batch.pending_recipients().update(status=SUBMITTED, task_id=task_id, batch=batch)
-            move_counts(batch.campaign_id, pending=-moved, submitted=moved)
-        if not batch_sql.usable() or batch_sql.has_early_receipts(task_id):
+            moved = batch.pending_recipients().update(status=SUBMITTED, task_id=task_id, batch=batch)
+        move_counts(batch.campaign_id, pending=-moved, submitted=moved)
+        link_early_receipts(task_id)
+    _submitted(batch, task_id, success_count, remain_point, message, now)
+
+
+def _settle_in_one_statement(
+    batch: Batch, task_id: str, success_count: int, remain_point: int | None, message: str, now: dt.datetime
+) -> None:
+    """PostgreSQL: the batch and the campaign's counts in one statement (committed on its
+    own outside a transaction); then, in a later statement that sees every receipt that
+    waited for this batch, the early receipts of its task, if any."""
+    if not batch_sql.settle_submitted(batch.pk, task_id, success_count, remain_point, message, now):
+        return
+    if batch_sql.has_early_receipts(task_id):
+        with transaction.atomic():
             link_early_receipts(task_id)
+    _submitted(batch, task_id, success_count, remain_point, message, now)
+
+
+def _submitted(
+    batch: Batch, task_id: str, success_count: int, remain_point: int | None, message: str, now: dt.datetime
+) -> None:
     batch.state, batch.task_id, batch.sent_at = BatchState.SUBMITTED, task_id, now
     batch.success_count, batch.remain_point, batch.message = success_count, remain_point, message
     _after_commit(signals.batch_submitted, Batch, batch=batch)
