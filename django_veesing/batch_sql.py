@@ -113,7 +113,7 @@ def _claim_statement() -> str:
             RETURNING id
         )
         SELECT campaign.status, (SELECT id FROM created), (SELECT min(id) FROM picked),
-               (SELECT max(id) FROM picked), (SELECT string_agg(phone, ',' ORDER BY id) FROM picked)
+               (SELECT max(id) FROM picked), (SELECT string_agg(phone, ',') FROM picked)
         FROM campaign
     """  # noqa: S608
 

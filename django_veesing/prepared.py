@@ -12,6 +12,7 @@ whole instead.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import weakref
 from collections.abc import Callable
@@ -30,11 +31,17 @@ class Statement:
     """One SQL statement with ``%(name)s`` placeholders, whose types ``PREPARE`` needs."""
 
     def __init__(self, name: str, build: Callable[[], str], types: dict[str, str]) -> None:
-        self.name, self._build, self.types = name, build, types
+        self.base_name, self._build, self.types = name, build, types
 
     @cached_property
     def sql(self) -> str:
         return self._build()
+
+    @cached_property
+    def name(self) -> str:
+        """The name, with a digest of the SQL: another version of the app sharing the
+        connection (through a pooler) never runs this one's statement, nor this its."""
+        return f"{self.base_name}_{hashlib.sha1(self.sql.encode(), usedforsecurity=False).hexdigest()[:10]}"
 
     @cached_property
     def prepare_sql(self) -> str:
