@@ -35,7 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "CALLBACK_PROXY_COUNT": 0,  # trusted reverse proxies in front (X-Forwarded-For)
     "CALLBACK_MAX_BODY": 65536,  # bytes; a larger push is answered 413
     "OPT_OUT_KEYWORDS": ["T", "TD", "R", "退订"],
-    "PREPARED_STATEMENTS": True,  # PostgreSQL; False behind PgBouncer in transaction pooling
+    "PREPARED_STATEMENTS": True,  # PostgreSQL (see ``prepared``); False behind PgBouncer in transaction pooling
     # Celery (optional): how many tasks share one campaign's batches.
     "CELERY_FAN_OUT": 4,
 }
