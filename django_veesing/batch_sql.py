@@ -28,10 +28,6 @@ class Claimed:
     phones: list[str]
 
 
-def usable() -> bool:
-    return connection.vendor == "postgresql"
-
-
 def claim_range(campaign_id: int, size: int, worker: str, now: dt.datetime) -> tuple[str | None, Claimed | None]:
     """Claim the campaign's next pending numbers after its cursor, while it is sending.
 

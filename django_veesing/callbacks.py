@@ -21,7 +21,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import receipt_sql, signals
+from . import prepared, receipt_sql, signals
 from .conf import veesing_settings
 from .models import (
     Batch,
@@ -78,7 +78,7 @@ def take_receipt(data: dict[str, Any], raw: dict[str, Any]) -> Receipt | None:
         "received_at": data["receivetime"],
         "raw": raw,
     }
-    if receipt_sql.usable():
+    if prepared.usable():
         outcome = receipt_sql.apply_receipt(**fields)
         if outcome.recipient_id is not None:
             if outcome.receipt_id is None:

@@ -68,6 +68,11 @@ class Statement:
         names.add(self.name)
 
 
+def usable() -> bool:
+    """Whether the prepared statements' path applies: the database is PostgreSQL."""
+    return connection.vendor == "postgresql"
+
+
 def forget() -> None:
     """Forget which statements are prepared (the next use looks again)."""
     _prepared_on.clear()

@@ -54,10 +54,6 @@ class Outcome:
     receipt_id: int | None  # None: stored already (a duplicate), or not matched
 
 
-def usable() -> bool:
-    return connection.vendor == "postgresql"
-
-
 def apply_receipt(
     *, fingerprint: str, task_id: str, phone: str, delivered: bool, code: str, received_at: dt.datetime, raw: Any
 ) -> Outcome:

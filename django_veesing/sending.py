@@ -21,10 +21,9 @@ the next pending ids after the campaign's cursor (``claimed_through``), moves th
 and records the range on the batch. Once the provider accepts it, the batch stands for
 its numbers (``states``); any other outcome marks the numbers with their batch. Numbers
 to send again wait in ``queued`` batches, which workers take with ``SKIP LOCKED`` once the
-cursor has passed every number. On PostgreSQL a claim and a settlement are one prepared
-statement each (``batch_sql``).
-So any number of workers can share a campaign on PostgreSQL without two claiming one
-number.
+cursor has passed every number. So any number of workers can share a campaign on
+PostgreSQL without two claiming one number. There, a claim and a settlement are one
+prepared statement each (``batch_sql``).
 """
 
 from __future__ import annotations
@@ -43,7 +42,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import batch_sql, schedule, signals
+from . import batch_sql, prepared, schedule, signals
 from .callbacks import link_early_receipts
 from .client import VeesingClient
 from .conf import veesing_settings
@@ -214,13 +213,16 @@ class Sender:
         """
         # A notification's claim on PostgreSQL is one statement, committed on its own; a
         # marketing claim also skips opt-outs, in the same transaction.
-        alone = batch_sql.usable() and connection.get_autocommit() and not campaign.is_marketing
+        alone = prepared.usable() and connection.get_autocommit() and not campaign.is_marketing
         with nullcontext() if alone else transaction.atomic():
             status, batch, phones = self._next_batch(campaign)
             if status != CampaignStatus.SENDING:
                 return None
             if batch is None:  # nothing left after the cursor: numbers to send again, if any
-                return self._take_queued(campaign, report)
+                queued = self._take_queued(campaign)
+                if queued is None:
+                    return None
+                batch, phones = queued
             phones = self._without_opt_outs(campaign, batch, phones, report)
             if not phones:
                 batch.delete()
@@ -230,7 +232,8 @@ class Sender:
                 batch.save(update_fields=["size"])
         return batch, phones
 
-    def _take_queued(self, campaign: Campaign, report: SendReport) -> tuple[Batch | None, list[str]] | None:
+    def _take_queued(self, campaign: Campaign) -> tuple[Batch, list[str]] | None:
+        """Claim the campaign's oldest queued batch no other worker holds, with its phones."""
         with transaction.atomic():
             batch = (
                 Batch.objects.select_for_update(skip_locked=True)
@@ -240,26 +243,16 @@ class Sender:
             )
             if batch is None:
                 return None
-            phones = list(batch.pending_recipients().order_by("id").values_list("phone", flat=True))
-            phones = self._without_opt_outs(campaign, batch, phones, report)
-            if not phones:
-                batch.delete()
-                return None, []
-            batch.state, batch.size, batch.claimed_by, batch.claimed_at = (
-                BatchState.CLAIMED,
-                len(phones),
-                self.worker,
-                self.clock(),
-            )
-            batch.save(update_fields=["state", "size", "claimed_by", "claimed_at"])
-        return batch, phones
+            batch.state, batch.claimed_by, batch.claimed_at = BatchState.CLAIMED, self.worker, self.clock()
+            batch.save(update_fields=["state", "claimed_by", "claimed_at"])
+        return batch, list(batch.pending_recipients().order_by("id").values_list("phone", flat=True))
 
     def _next_batch(self, campaign: Campaign) -> tuple[str | None, Batch | None, list[str]]:
         """The campaign's status and, while it is sending, a new batch of the pending
         numbers after its cursor with their phones, the cursor moved past them (one
         statement on PostgreSQL: ``batch_sql``). No batch when none is left after it."""
         size, now = veesing_settings.BATCH_SIZE, self.clock()
-        if batch_sql.usable():
+        if prepared.usable():
             status, claimed = batch_sql.claim_range(campaign.pk, size, self.worker, now)
             if claimed is None:
                 return status, None, []
@@ -385,7 +378,7 @@ def mark_submitted(
 ) -> None:
     # A range batch settled from its claim stands for its rows: none is written (``states``).
     stands_for_rows = batch.first_id is not None and batch.state == BatchState.CLAIMED
-    if stands_for_rows and batch_sql.usable():
+    if stands_for_rows and prepared.usable():
         _settle_in_one_statement(batch, task_id, success_count, remain_point, message, now)
         return
     with transaction.atomic():
@@ -458,7 +451,8 @@ def _settle(batch: Batch, state: str, message: str) -> None:
 
 
 def requeue(campaign_id: int, recipients: QuerySet[Recipient], **changes: object) -> int:
-    """Put ``recipients`` into queued batches, sent before the rest; returns how many.
+    """Put ``recipients`` into queued batches, sent once the cursor has passed every number;
+    returns how many.
 
     ``changes`` are further fields to set on them (e.g. ``status`` back to pending).
     """

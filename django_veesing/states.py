@@ -61,11 +61,3 @@ def with_current(recipients: QuerySet[Recipient], campaign_ids: Iterable[int] | 
         current_status=Case(When(stood, then=Value(str(SUBMITTED))), default=F("status")),
         current_task_id=Case(When(stood, then=Subquery(holder.values("task_id")[:1])), default=F("task_id")),
     )
-
-
-def current_status_of(recipient: Recipient) -> str:
-    """One recipient's current status (one query when its batch stands for it)."""
-    if recipient.status != PENDING or recipient.batch_id is not None:
-        return recipient.status
-    stood = Recipient.objects.filter(stood_for([recipient.campaign_id]), pk=recipient.pk).exists()
-    return SUBMITTED if stood else PENDING

@@ -154,3 +154,19 @@ def database_url() -> str:
     if connection.vendor == "sqlite":
         return f"sqlite:///{db['NAME']}"
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def stored_statuses(campaign) -> dict[tuple[str, str], str]:
+    """(task id, phone) → current status of the campaign's numbers, keyed as the simulator's record."""
+    from django_veesing.models import Recipient
+    from django_veesing.states import with_current
+
+    current = with_current(Recipient.objects.filter(campaign=campaign))
+    return {(r.current_task_id, r.phone): r.current_status for r in current}
+
+
+def expected_statuses(simulator: Simulator) -> dict[tuple[str, str], str]:
+    """What each receipt the simulator produced says the status is."""
+    return {
+        key: "delivered" if status == "1" else "failed" for key, status in simulator.record.final_statuses().items()
+    }

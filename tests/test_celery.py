@@ -48,27 +48,9 @@ def celery_env(simulator):
 def celery_worker(celery_env):
     if not redis_is_up():
         pytest.skip("needs Redis on 127.0.0.1:6379")
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "tests.celery_app",
-        "worker",
-        "--concurrency=4",
-        "--pool=prefork",
-        "--loglevel=WARNING",
-        "--without-gossip",
-        "--without-mingle",
-    ]
-    worker = subprocess.Popen(
-        command, env=celery_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    from tests.celery_app import app
+    from tests.celery_app import start_worker
 
-    deadline = time.monotonic() + 60
-    while not app.control.ping(timeout=0.5):
-        assert worker.poll() is None and time.monotonic() < deadline, "the Celery worker did not start"
+    worker = start_worker(celery_env, 4, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     yield worker
     worker.terminate()
     try:

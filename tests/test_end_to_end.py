@@ -6,11 +6,10 @@ import pytest
 from django.urls import reverse
 
 from django_veesing.callbacks import is_opt_out
-from django_veesing.models import Campaign, CampaignStatus, OptOut, Receipt, Recipient, Reply
+from django_veesing.models import Campaign, CampaignStatus, OptOut, Receipt, Reply
 from django_veesing.sending import Sender
-from django_veesing.states import with_current
 
-from .conftest import mobiles
+from .conftest import expected_statuses, mobiles, stored_statuses
 
 TOKEN = "test-callback-token-0123456789"
 
@@ -39,11 +38,9 @@ def test_receipts_and_replies_with_duplicates_and_reordering(simulator, live_ser
     assert all(p.delivered for p in pushes), [p.answers for p in pushes if not p.delivered][:3]
     assert sum(p.duplicate for p in pushes) > 300  # duplicates really were sent
 
-    truth = simulator.record.final_statuses()
-    assert len(truth) == 2000
-    current = with_current(Recipient.objects.filter(campaign=campaign))
-    stored = {(r.current_task_id, r.phone): r.current_status for r in current}
-    assert stored == {key: "delivered" if status == "1" else "failed" for key, status in truth.items()}
+    expected = expected_statuses(simulator)
+    assert len(expected) == 2000
+    assert stored_statuses(campaign) == expected
     assert Receipt.objects.count() == 2000  # each duplicate stored once
 
     replies = simulator.record.replies
@@ -53,7 +50,7 @@ def test_receipts_and_replies_with_duplicates_and_reordering(simulator, live_ser
     assert set(OptOut.objects.values_list("phone", flat=True)) == expected_opt_outs
 
     campaign = Campaign.objects.get(pk=campaign.pk)
-    delivered = sum(1 for s in truth.values() if s == "1")
+    delivered = sum(1 for s in expected.values() if s == "delivered")
     assert campaign.status == CampaignStatus.SENT
     assert (campaign.delivered_count, campaign.failed_count, campaign.submitted_count) == (
         delivered,

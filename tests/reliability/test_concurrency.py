@@ -6,10 +6,9 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from django_veesing.models import Campaign, CampaignStatus, Recipient
-from django_veesing.states import with_current
+from django_veesing.models import Campaign, CampaignStatus
 
-from ..conftest import mobiles
+from ..conftest import expected_statuses, mobiles, stored_statuses
 from .helpers import account, start_worker
 
 pytestmark = [
@@ -41,10 +40,7 @@ def test_workers_and_pushes_at_once(simulator, live_server, make_campaign, figur
     campaign = Campaign.objects.get(pk=campaign.pk)
     stored_counts = campaign.counts()
     campaign.recount()
-    truth = simulator.record.final_statuses()
-    current = with_current(Recipient.objects.filter(campaign=campaign))
-    stored = {(r.current_task_id, r.phone): r.current_status for r in current}
-    expected = {key: "delivered" if status == "1" else "failed" for key, status in truth.items()}
+    stored, expected = stored_statuses(campaign), expected_statuses(simulator)
     mismatched = sum(1 for key, status in expected.items() if stored.get(key) != status)
     counts = account(campaign, simulator)
     pushes = simulator.record.pushes
@@ -62,6 +58,6 @@ def test_workers_and_pushes_at_once(simulator, live_server, make_campaign, figur
     figures("numbers that reached the provider twice", counts["duplicates"])
     assert campaign.status == CampaignStatus.SENT
     assert not any(p.dropped for p in pushes)
-    assert mismatched == 0 and len(truth) == NUMBERS
+    assert mismatched == 0 and len(expected) == NUMBERS
     assert stored_counts == campaign.counts()
     assert counts["duplicates"] == 0
