@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
 import requests
@@ -180,7 +180,15 @@ class VeesingClient:
         # Built here so that no frame that can end up in a traceback holds the key in a
         # local variable: error pages and reporters show the locals of traceback frames.
         form = {"appId": self.app_id, "appKey": self._app_key.reveal(), **fields}
-        return urlencode(form, encoding="utf-8").encode("ascii")
+        return "&".join(f"{quote_plus(name)}={form_value(value)}" for name, value in form.items()).encode("ascii")
+
+
+def form_value(value: str) -> str:
+    """``value`` encoded as ``urlencode`` does, without its per-character pass over a
+    list of numbers (digits and commas, a third of a batch's time beside the database's)."""
+    if value.isascii() and value.replace(",", "").isdigit():
+        return value.replace(",", "%2C")
+    return quote_plus(value, encoding="utf-8")
 
 
 def format_send_time(send_time: datetime) -> str:

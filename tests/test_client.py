@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from urllib.parse import urlencode
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from django_veesing import exceptions as exc
 from django_veesing.client import SendResult, VeesingClient
@@ -254,6 +257,13 @@ def test_form_body_is_utf8_with_credentials_in_the_body(simulator, veesing_clien
     assert record.fields["content"] == TEXT  # decoded as UTF-8 by the simulator
     assert record.fields["appId"] == "test-app-id"
     assert "appKey" not in record.fields  # the simulator never keeps it
+
+
+@given(st.dictionaries(st.sampled_from(["phone", "content", "sendTime"]), st.text() | st.from_regex(r"[0-9,]*")))
+def test_the_form_body_is_encoded_as_urlencode_does(fields):
+    client = VeesingClient("app id", "key&=+ 密钥", api_url="http://127.0.0.1:9")
+    form = {"appId": "app id", "appKey": "key&=+ 密钥", **fields}
+    assert client._body(fields) == urlencode(form, encoding="utf-8").encode("ascii")
 
 
 def test_one_session_keeps_the_connection_alive(simulator, veesing_client):
