@@ -104,16 +104,20 @@ def main() -> None:
     sender = Sender()
 
     per_batch = []
-    for size in (100, 1000):  # queries for one batch, at two batch sizes
+    for size in (100, 1000):  # queries for one batch as a worker sends it, at two batch sizes
         settings.VEESING = {**settings.VEESING, "BATCH_SIZE": size}
         probe = Campaign.objects.create(name="probe", content=TEXT, kind="notification")
-        probe.add_recipients(str(13200000000 + size * 10 + i) for i in range(2 * size))
+        probe.add_recipients(str(13200000000 + size * 10 + i) for i in range(3 * size))
         probe.schedule()
         report = SendReport(probe.pk)
         sender._start(probe, report)
+        batch, phones = sender._claim(probe, report)
+        sender._submit(probe, batch, phones, report, settle_later=sender._claims_alone(probe))
+        batch, phones = sender._claim(probe, report)  # statements prepared on this connection
         with CaptureQueriesContext(connection) as queries:
-            batch, phones = sender._claim(probe, report)
-            sender._submit(probe, batch, phones, report)
+            # the batch's call, its settlement and the next claim (the two in one round trip)
+            sender._submit(probe, batch, phones, report, settle_later=sender._claims_alone(probe))
+            sender._claim(probe, report)
         per_batch.append(len(queries))
     simulator.terminate()
 

@@ -1,11 +1,17 @@
-"""Claiming and settling a batch in one PostgreSQL statement each.
+"""Claiming and settling a batch in one PostgreSQL statement each, and both in one round trip.
 
 The ORM path (``sending``) takes four queries to claim a batch (the campaign's status
 and cursor under a lock, the next pending rows, the cursor moved, the batch row) and
 three to settle it (the batch, the campaign's counts, early receipts); each ORM query
 costs more to build than PostgreSQL takes to run it. On PostgreSQL the claim is one
-prepared statement, the settlement another, and the look for early receipts a third,
-with the same rules.
+prepared statement and the settlement another, with the same rules.
+
+A worker sending a notification campaign settles each batch together with its next
+claim: the two statements go in one string, so one round trip and one commit a batch
+(``claim_range`` with ``settling``). The claim, a later statement of that transaction,
+looks for the settled batch's early receipts: its snapshot is taken after the
+settlement holds the batch's lock, so it sees every receipt that waited for it (see
+``callbacks._recipient_for_update``).
 """
 
 from __future__ import annotations
@@ -17,7 +23,29 @@ from typing import Any
 from django.db import connection
 
 from .models import Batch, BatchState, Campaign, CampaignStatus, Receipt, Recipient, RecipientStatus
-from .prepared import Statement
+from .prepared import Statement, execute_together
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """A claimed range batch the provider accepted, with what it said."""
+
+    batch_id: int
+    task_id: str
+    success_count: int
+    remain_point: int | None
+    message: str
+    now: dt.datetime
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "task_id": self.task_id,
+            "success_count": self.success_count,
+            "remain_point": self.remain_point,
+            "message": self.message,
+            "now": self.now,
+        }
 
 
 @dataclass(frozen=True)
@@ -28,24 +56,43 @@ class Claimed:
     phones: list[str]
 
 
-def claim_range(campaign_id: int, size: int, worker: str, now: dt.datetime) -> tuple[str | None, Claimed | None]:
-    """Claim the campaign's next pending numbers after its cursor, while it is sending.
+@dataclass(frozen=True)
+class ClaimOutcome:
+    status: str | None  # the campaign's; None when it is gone
+    claimed: Claimed | None  # None: not sending, or no number left after the cursor
+    settled: bool = False  # the batch of ``settling`` is submitted now
+    early_receipts: bool = False  # and receipts for its task came before it (unmatched)
 
-    Returns the campaign's status and the claim: the new batch (claimed by ``worker``)
-    and its phones, the cursor moved past them, all in the one statement; no claim when
-    the campaign is not sending or no number is left after the cursor. Call inside a
-    transaction.
+
+def claim_range(
+    campaign_id: int, size: int, worker: str, now: dt.datetime, settling: Settlement | None = None
+) -> ClaimOutcome:
+    """Claim the campaign's next pending numbers after its cursor, while it is sending,
+    having first settled ``settling`` (if given) in the same transaction and round trip.
+
+    The claim is the new batch (claimed by ``worker``) and its phones, the cursor moved
+    past them, all in the one statement; none when the campaign is not sending or no
+    number is left after the cursor. Outside a transaction, it commits on its own.
     """
-    params = {"campaign_id": campaign_id, "size": size, "worker": worker, "now": now}
+    params = {
+        "campaign_id": campaign_id,
+        "size": size,
+        "worker": worker,
+        "now": now,
+        "settled_batch": settling.batch_id if settling else None,
+        "settled_task": settling.task_id if settling else "",
+    }
     with connection.cursor() as cursor:
-        CLAIM.execute(cursor, params)
+        if settling is None:
+            CLAIM.execute(cursor, params)
+        else:
+            execute_together(cursor, [(SETTLE, settling.params()), (CLAIM, params)])
         found = cursor.fetchone()
     if found is None:
-        return None, None
-    status, batch_id, first_id, last_id, phones = found
-    if batch_id is None:
-        return status, None
-    return status, Claimed(batch_id, first_id, last_id, phones.split(","))
+        return ClaimOutcome(None, None)
+    status, batch_id, first_id, last_id, phones, settled, early = found
+    claimed = None if batch_id is None else Claimed(batch_id, first_id, last_id, phones.split(","))
+    return ClaimOutcome(status, claimed, bool(settled), bool(early))
 
 
 def has_early_receipts(task_id: str) -> bool:
@@ -55,34 +102,29 @@ def has_early_receipts(task_id: str) -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def settle_submitted(
-    batch_id: int, task_id: str, success_count: int, remain_point: int | None, message: str, now: dt.datetime
-) -> bool:
+def settle_submitted(settlement: Settlement) -> bool:
     """A claimed range batch accepted by the provider: the batch and the campaign's counts.
 
     False when the batch was no longer claimed (settled meanwhile). The batch stands for
     its rows, so none is written (see ``states``).
     """
-    params: dict[str, Any] = {
-        "batch_id": batch_id,
-        "task_id": task_id,
-        "success_count": success_count,
-        "remain_point": remain_point,
-        "message": message,
-        "now": now,
-    }
     with connection.cursor() as cursor:
-        SETTLE.execute(cursor, params)
+        SETTLE.execute(cursor, settlement.params())
         return cursor.fetchone() is not None
 
 
-def _tables() -> tuple[str, str, str]:
+def _tables() -> tuple[str, str, str, str]:
     quote = connection.ops.quote_name
-    return quote(Campaign._meta.db_table), quote(Recipient._meta.db_table), quote(Batch._meta.db_table)
+    return (
+        quote(Campaign._meta.db_table),
+        quote(Recipient._meta.db_table),
+        quote(Batch._meta.db_table),
+        quote(Receipt._meta.db_table),
+    )
 
 
 def _claim_statement() -> str:
-    campaigns, recipients, batches = _tables()
+    campaigns, recipients, batches, receipts = _tables()
     # Only the models' table names and the app's own status values are formatted in. The
     # cursor is a bound on the (campaign, status, id) index: the rows come in order.
     return f"""
@@ -97,25 +139,33 @@ def _claim_statement() -> str:
               AND r.batch_id IS NULL
             ORDER BY r.id LIMIT %(size)s
         ),
+        taken AS (
+            SELECT count(*) AS size, min(id) AS first_id, max(id) AS last_id, string_agg(phone, ',') AS phones
+            FROM picked
+        ),
         moved AS (
-            UPDATE {campaigns} SET claimed_through = (SELECT max(id) FROM picked)
-            WHERE id = %(campaign_id)s AND EXISTS (SELECT 1 FROM picked)
+            UPDATE {campaigns} SET claimed_through = taken.last_id
+            FROM taken WHERE id = %(campaign_id)s AND taken.size > 0
         ),
         created AS (
             INSERT INTO {batches}
                 (campaign_id, state, size, task_id, message, claimed_by, claimed_at, first_id, last_id)
-            SELECT %(campaign_id)s, '{BatchState.CLAIMED}', count(*), '', '', %(worker)s, %(now)s, min(id), max(id)
-            FROM picked HAVING count(*) > 0
+            SELECT %(campaign_id)s, '{BatchState.CLAIMED}', size, '', '', %(worker)s, %(now)s, first_id, last_id
+            FROM taken WHERE size > 0
             RETURNING id
         )
-        SELECT campaign.status, (SELECT id FROM created), (SELECT min(id) FROM picked),
-               (SELECT max(id) FROM picked), (SELECT string_agg(phone, ',') FROM picked)
-        FROM campaign
+        SELECT campaign.status, (SELECT id FROM created), taken.first_id, taken.last_id, taken.phones,
+               (SELECT state = '{BatchState.SUBMITTED}' AND task_id = %(settled_task)s
+                FROM {batches} WHERE id = %(settled_batch)s),
+               %(settled_task)s <> '' AND EXISTS (
+                   SELECT 1 FROM {receipts} WHERE task_id = %(settled_task)s AND recipient_id IS NULL
+               )
+        FROM campaign, taken
     """  # noqa: S608
 
 
 def _settle_statement() -> str:
-    campaigns, _recipients, batches = _tables()
+    campaigns, _recipients, batches, _receipts = _tables()
     return f"""
         WITH settled AS (
             UPDATE {batches}
@@ -139,7 +189,14 @@ def _early_statement() -> str:
 CLAIM = Statement(
     "veesing_claim_range",
     _claim_statement,
-    {"campaign_id": "bigint", "size": "integer", "worker": "text", "now": "timestamptz"},
+    {
+        "campaign_id": "bigint",
+        "size": "integer",
+        "worker": "text",
+        "now": "timestamptz",
+        "settled_batch": "bigint",
+        "settled_task": "text",
+    },
 )
 EARLY = Statement("veesing_early_receipts", _early_statement, {"task_id": "text"})
 SETTLE = Statement(

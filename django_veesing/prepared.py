@@ -19,7 +19,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from .conf import veesing_settings
 
@@ -50,12 +50,18 @@ class Statement:
         return f"PREPARE {self.name} ({', '.join(self.types.values())}) AS {body}"
 
     def execute(self, cursor: Any, params: dict[str, Any]) -> None:
-        if not veesing_settings.PREPARED_STATEMENTS:
-            cursor.execute(self.sql, params)
-            return
-        self._prepare(cursor)
-        placeholders = ", ".join(["%s"] * len(self.types))
-        cursor.execute(f"EXECUTE {self.name} ({placeholders})", [params[name] for name in self.types])
+        cursor.execute(*self.call(cursor, params))
+
+    def call(self, cursor: Any, params: dict[str, Any], prefix: str = "") -> tuple[str, dict[str, Any]]:
+        """The SQL that runs the statement with ``params``, and its parameters (their
+        names prefixed with ``prefix``); prepares it on the connection first if need be."""
+        if veesing_settings.PREPARED_STATEMENTS:
+            self._prepare(cursor)
+            placeholders = ", ".join(f"%({prefix}{name})s" for name in self.types)
+            sql = f"EXECUTE {self.name} ({placeholders})"
+        else:
+            sql = re.sub(r"%\((\w+)\)s", lambda match: f"%({prefix}{match.group(1)})s", self.sql)
+        return sql, {f"{prefix}{name}": params[name] for name in self.types}
 
     def _prepare(self, cursor: Any) -> None:
         raw = connection.connection
@@ -66,6 +72,34 @@ class Statement:
         if cursor.fetchone() is None:
             cursor.execute(self.prepare_sql)
         names.add(self.name)
+
+
+def execute_together(cursor: Any, statements: list[tuple[Statement, dict[str, Any]]]) -> None:
+    """Run ``statements`` in order in one transaction, leaving ``cursor`` on the last one's
+    result. With psycopg's client-side binding (Django's default) they go as one string:
+    one round trip, and outside a transaction one commit. Each still takes its own
+    snapshot, as statements of a transaction do at PostgreSQL's default isolation level.
+    Otherwise (server-side binding) one after the other, in a transaction.
+    """
+    calls = [statement.call(cursor, params, prefix=f"s{i}_") for i, (statement, params) in enumerate(statements)]
+    if _binds_on_client(cursor.cursor):
+        cursor.execute(
+            "; ".join(sql for sql, _params in calls), {k: v for _sql, params in calls for k, v in params.items()}
+        )
+        while cursor.nextset():  # to the last statement's result
+            pass
+        return
+    with transaction.atomic(using=cursor.db.alias):
+        for sql, params in calls:
+            cursor.execute(sql, params)
+
+
+def _binds_on_client(raw_cursor: Any) -> bool:
+    try:
+        from psycopg import ClientCursor
+    except ImportError:  # psycopg 2
+        return False
+    return isinstance(raw_cursor, ClientCursor)
 
 
 def usable() -> bool:

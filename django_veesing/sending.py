@@ -109,6 +109,8 @@ class Sender:
         self.client = client or self.client_class.from_settings()
         self.worker = worker or worker_name()
         self.clock = clock
+        # A batch the provider accepted, settled with the next claim (``_claims_alone``).
+        self._unsettled: tuple[Batch, batch_sql.Settlement] | None = None
 
     # -- what is due --------------------------------------------------------------------
 
@@ -132,16 +134,19 @@ class Sender:
             report.status = Campaign.objects.get(pk=campaign.pk).status
             return report
         self._settle_abandoned(campaign)
-        while self._still_sending(campaign, report):
-            claim = self._claim(campaign, report)
-            if claim is None:
-                self._finish_if_done(campaign)
-                break
-            batch, phones = claim
-            if batch is None:
-                continue  # every number of that chunk had opted out
-            if not self._submit(campaign, batch, phones, report):
-                break
+        try:
+            while self._still_sending(campaign, report):
+                claim = self._claim(campaign, report)
+                if claim is None:
+                    self._finish_if_done(campaign)
+                    break
+                batch, phones = claim
+                if batch is None:
+                    continue  # every number of that chunk had opted out
+                if not self._submit(campaign, batch, phones, report, settle_later=self._claims_alone(campaign)):
+                    break
+        finally:
+            self._settle_accepted()
         campaign.refresh_from_db()
         report.status = campaign.status
         report.message = report.message or campaign.last_message
@@ -211,9 +216,9 @@ class Sender:
         campaign row; then numbers waiting in a queued batch. Either way claiming writes
         one batch row (and the cursor), never a row per number.
         """
-        # A notification's claim on PostgreSQL is one statement, committed on its own; a
-        # marketing claim also skips opt-outs, in the same transaction.
-        alone = prepared.usable() and connection.get_autocommit() and not campaign.is_marketing
+        alone = self._claims_alone(campaign)
+        if not alone:
+            self._settle_accepted()
         with nullcontext() if alone else transaction.atomic():
             status, batch, phones = self._next_batch(campaign)
             if status != CampaignStatus.SENDING:
@@ -231,6 +236,20 @@ class Sender:
                 batch.size = len(phones)
                 batch.save(update_fields=["size"])
         return batch, phones
+
+    @staticmethod
+    def _claims_alone(campaign: Campaign) -> bool:
+        """Whether a claim is one statement committed on its own, which also settles the
+        batch accepted before it: a notification's, on PostgreSQL, outside a transaction.
+        (A marketing claim also skips opt-outs, in the same transaction.)"""
+        return prepared.usable() and connection.get_autocommit() and not campaign.is_marketing
+
+    def _settle_accepted(self) -> None:
+        """Settle the accepted batch still waiting for the next claim, if any."""
+        if self._unsettled is not None:
+            batch, settlement = self._unsettled
+            _settle_range(batch, settlement)
+            self._unsettled = None
 
     def _take_queued(self, campaign: Campaign) -> tuple[Batch, list[str]] | None:
         """Claim the campaign's oldest queued batch no other worker holds, with its phones."""
@@ -253,7 +272,12 @@ class Sender:
         statement on PostgreSQL: ``batch_sql``). No batch when none is left after it."""
         size, now = veesing_settings.BATCH_SIZE, self.clock()
         if prepared.usable():
-            status, claimed = batch_sql.claim_range(campaign.pk, size, self.worker, now)
+            settling = self._unsettled
+            outcome = batch_sql.claim_range(campaign.pk, size, self.worker, now, settling and settling[1])
+            self._unsettled = None
+            if settling is not None and outcome.settled:
+                _after_settled(*settling, early_receipts=outcome.early_receipts)
+            status, claimed = outcome.status, outcome.claimed
             if claimed is None:
                 return status, None, []
             batch = Batch(
@@ -301,8 +325,14 @@ class Sender:
         report.skipped += skipped
         return [phone for phone in phones if phone not in opted_out]
 
-    def _submit(self, campaign: Campaign, batch: Batch, phones: list[str], report: SendReport) -> bool:
-        """Send one claimed batch and settle it. False when this run should stop."""
+    def _submit(
+        self, campaign: Campaign, batch: Batch, phones: list[str], report: SendReport, *, settle_later: bool = False
+    ) -> bool:
+        """Send one claimed batch and settle it. False when this run should stop.
+
+        With ``settle_later`` an accepted range batch is settled by the next claim, in the
+        same round trip (``batch_sql.claim_range``).
+        """
         report.batches += 1
         try:
             result = self.client.send(
@@ -331,8 +361,14 @@ class Sender:
             fail_numbers(batch, error.message)
             report.failed += len(phones)
             return True
-        mark_submitted(batch, result.task_id, result.success_count, result.remain_point, result.message, self.clock())
         report.submitted += len(phones)
+        if settle_later and _stands_for_rows(batch):
+            settlement = batch_sql.Settlement(
+                batch.pk, result.task_id, result.success_count, result.remain_point, result.message, self.clock()
+            )
+            self._unsettled = batch, settlement
+            return True
+        mark_submitted(batch, result.task_id, result.success_count, result.remain_point, result.message, self.clock())
         return True
 
     def _fail(self, campaign: Campaign, message: str) -> None:
@@ -376,10 +412,9 @@ class Sender:
 def mark_submitted(
     batch: Batch, task_id: str, success_count: int, remain_point: int | None, message: str, now: dt.datetime
 ) -> None:
-    # A range batch settled from its claim stands for its rows: none is written (``states``).
-    stands_for_rows = batch.first_id is not None and batch.state == BatchState.CLAIMED
-    if stands_for_rows and prepared.usable():
-        _settle_in_one_statement(batch, task_id, success_count, remain_point, message, now)
+    settlement = batch_sql.Settlement(batch.pk, task_id, success_count, remain_point, message, now)
+    if _stands_for_rows(batch) and prepared.usable():
+        _settle_range(batch, settlement)
         return
     with transaction.atomic():
         settled = Batch.objects.filter(pk=batch.pk, state__in=[BatchState.CLAIMED, BatchState.UNCERTAIN]).update(
@@ -392,34 +427,39 @@ def mark_submitted(
         )
         if not settled:
             return
-        if stands_for_rows:
+        if _stands_for_rows(batch):
             moved = batch.size
         else:
             moved = batch.pending_recipients().update(status=SUBMITTED, task_id=task_id, batch=batch)
         move_counts(batch.campaign_id, pending=-moved, submitted=moved)
         link_early_receipts(task_id)
-    _submitted(batch, task_id, success_count, remain_point, message, now)
+    _submitted(batch, settlement)
 
 
-def _settle_in_one_statement(
-    batch: Batch, task_id: str, success_count: int, remain_point: int | None, message: str, now: dt.datetime
-) -> None:
+def _stands_for_rows(batch: Batch) -> bool:
+    """A range batch settled from its claim stands for its rows: none is written (``states``)."""
+    return batch.first_id is not None and batch.state == BatchState.CLAIMED
+
+
+def _settle_range(batch: Batch, settlement: batch_sql.Settlement) -> None:
     """PostgreSQL: the batch and the campaign's counts in one statement (committed on its
     own outside a transaction); then, in a later statement that sees every receipt that
     waited for this batch, the early receipts of its task, if any."""
-    if not batch_sql.settle_submitted(batch.pk, task_id, success_count, remain_point, message, now):
-        return
-    if batch_sql.has_early_receipts(task_id):
+    if batch_sql.settle_submitted(settlement):
+        _after_settled(batch, settlement, early_receipts=batch_sql.has_early_receipts(settlement.task_id))
+
+
+def _after_settled(batch: Batch, settlement: batch_sql.Settlement, *, early_receipts: bool) -> None:
+    if early_receipts:
         with transaction.atomic():
-            link_early_receipts(task_id)
-    _submitted(batch, task_id, success_count, remain_point, message, now)
+            link_early_receipts(settlement.task_id)
+    _submitted(batch, settlement)
 
 
-def _submitted(
-    batch: Batch, task_id: str, success_count: int, remain_point: int | None, message: str, now: dt.datetime
-) -> None:
-    batch.state, batch.task_id, batch.sent_at = BatchState.SUBMITTED, task_id, now
-    batch.success_count, batch.remain_point, batch.message = success_count, remain_point, message
+def _submitted(batch: Batch, settlement: batch_sql.Settlement) -> None:
+    batch.state, batch.task_id, batch.sent_at = BatchState.SUBMITTED, settlement.task_id, settlement.now
+    batch.success_count, batch.remain_point = settlement.success_count, settlement.remain_point
+    batch.message = settlement.message
     _after_commit(signals.batch_submitted, Batch, batch=batch)
 
 

@@ -10,9 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from django_veesing import signals
+from django_veesing.callbacks import take_receipt
 from django_veesing.client import CHINA, VeesingClient
 from django_veesing.models import Batch, BatchState, Campaign, CampaignStatus, OptOut, Recipient, RecipientStatus
 from django_veesing.sending import Sender, SendReport, expire, resend_uncertain, retry_failed
+from django_veesing.serializers import validate
 from django_veesing.states import having_status, with_current
 
 from .conftest import connected, mobiles
@@ -88,6 +90,92 @@ def test_queries_per_batch_do_not_grow_with_batch_size(
     campaign = make_campaign(mobiles(50, start=13900000000))
     with django_assert_max_num_queries(32):
         sender.send(campaign)  # one batch, start and finish included
+
+
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement path is PostgreSQL's")
+
+
+def round_trips(make_campaign, batches, start):
+    """Queries to send a notification campaign of ``batches`` batches of 10, once started."""
+    campaign = make_campaign(mobiles(10 * batches, start=start))
+    sender = Sender(clock=Clock())
+    sender._start(campaign, SendReport(campaign.pk))
+    with CaptureQueriesContext(connection) as queries:
+        sender.send(campaign)
+    assert sender.send(campaign).status == CampaignStatus.SENT
+    return [query["sql"] for query in queries]
+
+
+@pytest.fixture(params=["prepared", "unprepared", "server-side binding"])
+def binding(request, settings):
+    """How the statements reach PostgreSQL: prepared (the default), sent whole, or sent
+    whole one by one through psycopg's server-side binding (which takes one statement a
+    call). Returns the queries a batch takes: one, or BEGIN, the two and COMMIT."""
+    if request.param == "prepared":
+        yield 1
+        return
+    settings.VEESING = {**settings.VEESING, "PREPARED_STATEMENTS": False}
+    if request.param == "unprepared":
+        yield 1
+        return
+    options = connection.settings_dict["OPTIONS"]
+    connection.close()
+    connection.settings_dict["OPTIONS"] = {**options, "server_side_binding": True}
+    yield 4
+    connection.close()
+    connection.settings_dict["OPTIONS"] = options
+
+
+def settles_and_claims(sql):
+    """Whether ``sql`` settles a batch and claims the next (prepared or sent whole)."""
+    settles = "veesing_settle_range" in sql or "SET state = 'submitted'" in sql
+    return settles and ("veesing_claim_range" in sql or "SET claimed_through" in sql)
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_settles_each_batch_with_its_next_claim_in_one_round_trip(simulator, make_campaign, settings, binding):
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 10}
+    round_trips(make_campaign, 1, 13700000000)  # statements prepared on this connection
+    two, five = round_trips(make_campaign, 2, 13710000000), round_trips(make_campaign, 5, 13720000000)
+    assert len(five) - len(two) == 3 * binding
+    if binding == 1:  # the last settles the fifth batch and finds nothing more to claim
+        assert len([sql for sql in five if settles_and_claims(sql)]) == 5
+    assert simulator.record.sent_more_than_once() == {}
+    assert set(statuses(Campaign.objects.last()).values()) == {RecipientStatus.SUBMITTED}
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_receipt_that_beats_its_batch_settlement_is_linked_by_the_next_claim(simulator, make_campaign, settings):
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 2}
+    campaign = make_campaign(mobiles(4))
+    sender = Sender(clock=Clock())
+    send = sender.client.send
+    early = []
+
+    def send_and_receipt_first(phones, *args, **kwargs):
+        result = send(phones, *args, **kwargs)
+        if not early:  # the provider's receipt comes before the batch is settled
+            push = {
+                "mobile": phones[0],
+                "taskid": result.task_id,
+                "status": "1",
+                "code": "DELIVRD",
+                "receivetime": "2026-11-26 12:00:05",
+            }
+            early.append((phones[0], take_receipt(validate(push)[1], push)))
+        return result
+
+    sender.client.send = send_and_receipt_first
+    sender.send(campaign)
+    phone, receipt = early[0]
+    assert receipt.recipient_id is None  # stored unmatched when it came
+    receipt.refresh_from_db()
+    assert receipt.recipient is not None and receipt.recipient.phone == phone
+    assert statuses(campaign)[phone] == RecipientStatus.DELIVERED
+    campaign.refresh_from_db()
+    assert (campaign.delivered_count, campaign.submitted_count) == (1, 3)
 
 
 def test_claiming_writes_one_batch_row_not_a_row_per_number(simulator, sender, make_campaign):
@@ -297,19 +385,28 @@ def test_balance_below_cost_does_not_start(simulator, make_campaign):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_cancel_between_batches(simulator, make_campaign, settings):
+@pytest.mark.parametrize("kind", ["notification", "marketing"])
+def test_cancel_while_sending_stops_at_the_next_claim(simulator, make_campaign, settings, kind):
+    """An operator cancels while the second batch is at the provider: that batch is
+    sent and settled, no later one is claimed."""
     settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 2}
-    campaign = make_campaign(mobiles(6))
+    campaign = make_campaign(mobiles(6), kind=kind)
+    sender = Sender(clock=Clock())
+    send = sender.client.send
 
-    def cancel(sender, batch, **kwargs):
-        Campaign.objects.get(pk=batch.campaign_id).cancel()
+    def send_and_cancel(phones, *args, **kwargs):
+        if simulator.record.group_requests():  # the first batch is sent: cancel, as from the admin
+            Campaign.objects.get(pk=campaign.pk).cancel()
+        return send(phones, *args, **kwargs)
 
-    with connected({signals.batch_submitted: cancel}):
-        Sender(clock=Clock()).send(campaign)
+    sender.client.send = send_and_cancel
+    report = sender.send(campaign)
     campaign.refresh_from_db()
-    assert campaign.status == CampaignStatus.CANCELLED
-    assert (campaign.submitted_count, campaign.pending_count) == (2, 4)
-    assert sum(simulator.record.accepted.values()) == 2
+    assert campaign.status == CampaignStatus.CANCELLED == report.status
+    assert (campaign.submitted_count, campaign.pending_count) == (4, 2)
+    assert sum(simulator.record.accepted.values()) == 4
+    assert set(campaign.batches.values_list("state", flat=True)) == {BatchState.SUBMITTED}
+    assert set(statuses(campaign).values()) == {RecipientStatus.SUBMITTED, RecipientStatus.PENDING}
 
 
 @pytest.mark.django_db(transaction=True)
