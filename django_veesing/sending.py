@@ -146,7 +146,7 @@ class Sender:
                 if not self._submit(campaign, batch, phones, report, settle_later=self._claims_alone(campaign)):
                     break
         finally:
-            self._settle_accepted()
+            self._settle_unsettled()
         campaign.refresh_from_db()
         report.status = campaign.status
         report.message = report.message or campaign.last_message
@@ -218,7 +218,7 @@ class Sender:
         """
         alone = self._claims_alone(campaign)
         if not alone:
-            self._settle_accepted()
+            self._settle_unsettled()
         with nullcontext() if alone else transaction.atomic():
             status, batch, phones = self._next_batch(campaign)
             if status != CampaignStatus.SENDING:
@@ -244,7 +244,7 @@ class Sender:
         (A marketing claim also skips opt-outs, in the same transaction.)"""
         return prepared.usable() and connection.get_autocommit() and not campaign.is_marketing
 
-    def _settle_accepted(self) -> None:
+    def _settle_unsettled(self) -> None:
         """Settle the accepted batch still waiting for the next claim, if any."""
         if self._unsettled is not None:
             batch, settlement = self._unsettled
@@ -273,7 +273,7 @@ class Sender:
         size, now = veesing_settings.BATCH_SIZE, self.clock()
         if prepared.usable():
             settling = self._unsettled
-            outcome = batch_sql.claim_range(campaign.pk, size, self.worker, now, settling and settling[1])
+            outcome = batch_sql.claim_range(campaign.pk, size, self.worker, now, settling[1] if settling else None)
             self._unsettled = None
             if settling is not None and outcome.settled:
                 _after_settled(*settling, early_receipts=outcome.early_receipts)
@@ -362,13 +362,13 @@ class Sender:
             report.failed += len(phones)
             return True
         report.submitted += len(phones)
+        settlement = batch_sql.Settlement(
+            batch.pk, result.task_id, result.success_count, result.remain_point, result.message, self.clock()
+        )
         if settle_later and _stands_for_rows(batch):
-            settlement = batch_sql.Settlement(
-                batch.pk, result.task_id, result.success_count, result.remain_point, result.message, self.clock()
-            )
             self._unsettled = batch, settlement
-            return True
-        mark_submitted(batch, result.task_id, result.success_count, result.remain_point, result.message, self.clock())
+        else:
+            settle_accepted(batch, settlement)
         return True
 
     def _fail(self, campaign: Campaign, message: str) -> None:
@@ -412,18 +412,23 @@ class Sender:
 def mark_submitted(
     batch: Batch, task_id: str, success_count: int, remain_point: int | None, message: str, now: dt.datetime
 ) -> None:
-    settlement = batch_sql.Settlement(batch.pk, task_id, success_count, remain_point, message, now)
+    """The provider accepted ``batch`` (claimed or uncertain): it and its numbers are submitted."""
+    settle_accepted(batch, batch_sql.Settlement(batch.pk, task_id, success_count, remain_point, message, now))
+
+
+def settle_accepted(batch: Batch, settlement: batch_sql.Settlement) -> None:
     if _stands_for_rows(batch) and prepared.usable():
         _settle_range(batch, settlement)
         return
+    task_id = settlement.task_id
     with transaction.atomic():
         settled = Batch.objects.filter(pk=batch.pk, state__in=[BatchState.CLAIMED, BatchState.UNCERTAIN]).update(
             state=BatchState.SUBMITTED,
             task_id=task_id,
-            success_count=success_count,
-            remain_point=remain_point,
-            message=message,
-            sent_at=now,
+            success_count=settlement.success_count,
+            remain_point=settlement.remain_point,
+            message=settlement.message,
+            sent_at=settlement.now,
         )
         if not settled:
             return
