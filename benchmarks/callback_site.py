@@ -33,13 +33,20 @@ import django
 django.setup()
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
-from django.db import transaction  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.http import HttpResponse  # noqa: E402
 from django.urls import include, path  # noqa: E402
 from django.views.decorators.csrf import csrf_exempt  # noqa: E402
 
 
 def bare(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def one_write(request):
+    """The least a durable view can do: one single-row UPDATE, committed, per request."""
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE django_veesing_campaign SET total_count = total_count WHERE id = %s", [WRITTEN_ID])
     return HttpResponse("ok", content_type="text/plain")
 
 
@@ -66,8 +73,11 @@ def straightforward(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+WRITTEN_ID = os.environ.get("BENCH_CAMPAIGN", "0")
+
 urlpatterns = [
     path("bare/", bare),
+    path("one-write/", one_write),
     path("straightforward/", straightforward),
     path("veesing/", include("django_veesing.urls")),
 ]

@@ -32,6 +32,7 @@ class Statement:
 
     def __init__(self, name: str, build: Callable[[], str], types: dict[str, str]) -> None:
         self.base_name, self._build, self.types = name, build, types
+        self._calls: dict[tuple[bool, str], str] = {}  # (prepared?, prefix) -> the SQL that runs it
 
     @cached_property
     def sql(self) -> str:
@@ -55,13 +56,18 @@ class Statement:
     def call(self, cursor: Any, params: dict[str, Any], prefix: str = "") -> tuple[str, dict[str, Any]]:
         """The SQL that runs the statement with ``params``, and its parameters (their
         names prefixed with ``prefix``); prepares it on the connection first if need be."""
-        if veesing_settings.PREPARED_STATEMENTS:
+        prepare = veesing_settings.PREPARED_STATEMENTS
+        if prepare:
             self._prepare(cursor)
-            placeholders = ", ".join(f"%({prefix}{name})s" for name in self.types)
-            sql = f"EXECUTE {self.name} ({placeholders})"
-        else:
-            sql = re.sub(r"%\((\w+)\)s", lambda match: f"%({prefix}{match.group(1)})s", self.sql)
-        return sql, {f"{prefix}{name}": params[name] for name in self.types}
+        sql = self._calls.get((prepare, prefix))
+        if sql is None:
+            sql = self._calls[prepare, prefix] = self._call_sql(prepare, prefix)
+        return sql, {prefix + name: params[name] for name in self.types}
+
+    def _call_sql(self, prepare: bool, prefix: str) -> str:
+        if prepare:
+            return f"EXECUTE {self.name} ({', '.join(f'%({prefix}{name})s' for name in self.types)})"
+        return re.sub(r"%\((\w+)\)s", lambda match: f"%({prefix}{match.group(1)})s", self.sql)
 
     def _prepare(self, cursor: Any) -> None:
         raw = connection.connection

@@ -16,6 +16,7 @@ The statement is prepared once per connection (``prepared``), which halves its c
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,8 +36,6 @@ PARAMETERS = {
     "received_at": "timestamptz",
     "raw": "jsonb",
     "now": "timestamptz",
-    "new": "text",
-    "settleable": "text[]",
 }
 
 #: Statuses a receipt may move a recipient from (as ``callbacks.SETTLEABLE``).
@@ -57,7 +56,6 @@ class Outcome:
 def apply_receipt(
     *, fingerprint: str, task_id: str, phone: str, delivered: bool, code: str, received_at: dt.datetime, raw: Any
 ) -> Outcome:
-    new = RecipientStatus.DELIVERED if delivered else RecipientStatus.FAILED
     params = {
         "fingerprint": fingerprint,
         "task_id": task_id,
@@ -65,10 +63,8 @@ def apply_receipt(
         "delivered": delivered,
         "code": code,
         "received_at": received_at,
-        "raw": Receipt._meta.get_field("raw").get_db_prep_value(raw, connection),
+        "raw": json.dumps(raw),  # the jsonb column parses it
         "now": timezone.now(),
-        "new": str(new),
-        "settleable": [str(status) for status in SETTLEABLE],
     }
     with connection.cursor() as cursor:
         APPLY.execute(cursor, params)
@@ -79,12 +75,15 @@ def apply_receipt(
 def _statement() -> str:
     quote = connection.ops.quote_name
     recipients, receipts, campaigns, batches = (quote(m._meta.db_table) for m in (Recipient, Receipt, Campaign, Batch))
+    new = f"(CASE WHEN %(delivered)s THEN '{RecipientStatus.DELIVERED}' ELSE '{RecipientStatus.FAILED}' END)"
+    settleable = ", ".join(f"'{status}'" for status in SETTLEABLE)
     counts = ", ".join(
         f"{quote(f'{status}_count')} = {quote(f'{status}_count')}"
-        f" + (%(new)s = '{status}')::int - (moved.old = '{status}')::int"
+        f" + ({new} = '{status}')::int - (moved.old = '{status}')::int"
         for status in SETTLEABLE
     )
-    # Only the models' table and column names are formatted in; every value is bound.
+    # Only the models' table and column names and the app's own statuses are formatted in;
+    # every value is bound.
     # The parts of one statement share a snapshot; ``target`` locks the row first.
     return f"""
         WITH sent AS (
@@ -113,19 +112,19 @@ def _statement() -> str:
         ),
         moved AS (
             UPDATE {recipients} AS r
-            SET status = %(new)s, receipt_code = %(code)s, receipt_at = %(received_at)s,
+            SET status = {new}, receipt_code = %(code)s, receipt_at = %(received_at)s,
                 batch_id = target.batch_id, task_id = %(task_id)s
             FROM target
             WHERE r.id = target.id
               AND EXISTS (SELECT 1 FROM stored)
-              AND target.status = ANY(%(settleable)s)
+              AND target.status IN ({settleable})
               AND (target.receipt_at IS NULL OR target.receipt_at < %(received_at)s)
             RETURNING target.status AS old, target.campaign_id
         ),
         counted AS (
             UPDATE {campaigns} SET {counts}
             FROM moved
-            WHERE {campaigns}.id = moved.campaign_id AND moved.old <> %(new)s
+            WHERE {campaigns}.id = moved.campaign_id AND moved.old <> {new}
         )
         SELECT (SELECT id FROM target), (SELECT id FROM stored)
     """  # noqa: S608
