@@ -294,6 +294,22 @@ def test_forwarded_for_is_trusted_only_when_told(client, sent, settings):
     assert push(client, receipt(phone="13900139000"), HTTP_X_FORWARDED_FOR="203.0.113.9, 10.9.9.9").status_code == 404
 
 
+def test_forwarded_for_shorter_than_the_proxies_or_not_an_address_is_not_trusted(client, sent, settings):
+    settings.VEESING = {**settings.VEESING, "CALLBACK_ALLOWED_IPS": ["203.0.113.9"], "CALLBACK_PROXY_COUNT": 2}
+    # Two proxies promised, one entry came: the header was not written by them.
+    assert push(client, receipt(), HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 404
+    assert push(client, receipt(), HTTP_X_FORWARDED_FOR="not-an-address, 10.0.0.1").status_code == 404
+    settings.VEESING = {**settings.VEESING, "CALLBACK_ALLOWED_IPS": ["127.0.0.0/8"], "CALLBACK_PROXY_COUNT": 2}
+    assert push(client, receipt(), HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 200  # the peer's own
+
+
+def test_a_malformed_content_length_gets_a_400_and_is_kept(client, sent):
+    response = push(client, receipt(), CONTENT_LENGTH="not-a-number")
+    # Django reads no body without a length it understands: the push is empty, said so.
+    assert response.status_code == 400 and "body" in response.json()["errors"]
+    assert RejectedPush.objects.get().reason.startswith("body:")
+
+
 def test_a_bug_of_ours_is_a_500_so_the_push_is_retried(client, sent, monkeypatch):
     from django_veesing import views
 

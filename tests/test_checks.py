@@ -85,3 +85,50 @@ def test_checks_are_registered_with_django(settings):
 
     settings.VEESING = {**GOOD, "BATCH_SIZE": 0}
     assert "veesing.E005" in [m.id for m in checks.run_checks()]
+
+
+@pytest.mark.parametrize("hours", [("20:00",), ("25:00", "08:00"), "20:00-08:00", ("20:00", 8), 5])
+def test_quiet_hours_must_be_a_pair_of_times(settings, hours):
+    assert ids(settings, {**GOOD, "QUIET_HOURS": hours}) == ["veesing.E007"]
+
+
+@pytest.mark.parametrize("hours", [None, ("21:30", "08:00"), ["00:00", "23:59"]])
+def test_quiet_hours_accepted(settings, hours):
+    assert ids(settings, {**GOOD, "QUIET_HOURS": hours}) == []
+
+
+@pytest.mark.parametrize("signature", ["维信科技", "【维】", "【维信科技维信科技维信科技】", 12])
+def test_signature_in_brackets(settings, signature):
+    settings.VEESING = {**GOOD, "SIGNATURE": signature}
+    (message,) = check_veesing_settings()
+    assert message.id == "veesing.E008" and "【维信科技】" in message.hint
+
+
+@pytest.mark.parametrize("key", ["OPT_OUT_PHRASES", "OPT_OUT_KEYWORDS"])
+@pytest.mark.parametrize("value", ["退订", ["T", ""], [None], None])
+def test_opt_out_texts_are_a_list_of_texts(settings, key, value):
+    assert ids(settings, {**GOOD, key: value}) == ["veesing.E009"]
+
+
+def test_callback_allowlist_names_each_bad_entry(settings):
+    settings.VEESING = {**GOOD, "CALLBACK_ALLOWED_IPS": ["203.0.113.7", "203.0.113.0/24", "not-an-ip", "::1"]}
+    (message,) = check_veesing_settings()
+    assert message.id == "veesing.E010" and "'not-an-ip'" in message.msg
+    assert ids(settings, {**GOOD, "CALLBACK_ALLOWED_IPS": "203.0.113.7"}) == []
+
+
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("CALLBACK_PROXY_COUNT", -1),
+        ("CALLBACK_PROXY_COUNT", 11),
+        ("CALLBACK_MAX_BODY", 100),
+        ("CALLBACK_MAX_BODY", "65536"),
+        ("CELERY_FAN_OUT", 0),
+        ("CELERY_FAN_OUT", True),
+    ],
+)
+def test_whole_numbers_in_range(settings, key, value):
+    settings.VEESING = {**GOOD, key: value}
+    (message,) = check_veesing_settings()
+    assert message.id == "veesing.E011" and key in message.msg

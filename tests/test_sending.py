@@ -384,6 +384,29 @@ def test_balance_below_cost_does_not_start(simulator, make_campaign):
     assert simulator.record.group_requests() == []
 
 
+def test_the_balance_check_refused_fails_the_campaign_before_any_send(simulator, make_campaign):
+    campaign = make_campaign(mobiles(5))
+    simulator.configure(app_key="another-key")  # the balance call is refused like any call
+    report = Sender(clock=Clock()).send(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FAILED and report.campaign_failed
+    assert "账号或密码错误" in campaign.last_message and report.message == campaign.last_message
+    assert not campaign.batches.exists() and campaign.pending_count == 5
+    assert simulator.record.group_requests() == []
+
+
+def test_the_balance_unreadable_leaves_the_campaign_scheduled(simulator, make_campaign, settings, closed_port):
+    campaign = make_campaign(mobiles(5))
+    settings.VEESING = {**settings.VEESING, "API_URL": f"http://127.0.0.1:{closed_port}"}
+    report = Sender(clock=Clock()).send(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SCHEDULED == report.status  # tried again on the next run
+    assert report.message.startswith("Could not ask the provider for the balance")
+    assert not campaign.batches.exists()
+    settings.VEESING = {**settings.VEESING, "API_URL": simulator.url}
+    assert Sender(clock=Clock()).send(campaign).status == CampaignStatus.SENT
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kind", ["notification", "marketing"])
 def test_cancel_while_sending_stops_at_the_next_claim(simulator, make_campaign, settings, kind):

@@ -22,6 +22,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def worker(simulator, campaign, batch_size, *extra):
+    return run_send(simulator, batch_size, "--campaign", str(campaign.pk), *extra)
+
+
+def run_send(simulator, batch_size, *arguments):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
@@ -30,7 +34,7 @@ def worker(simulator, campaign, batch_size, *extra):
         "VEESING_BATCH_SIZE": str(batch_size),
         "PYTHONPATH": str(ROOT),
     }
-    command = [sys.executable, "-m", "django", "veesing_send", "--campaign", str(campaign.pk), *extra]
+    command = [sys.executable, "-m", "django", "veesing_send", *arguments]
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -71,6 +75,20 @@ def test_worker_killed_between_the_call_and_the_commit(simulator, make_campaign)
     )
     assert pending == set(uncertain.recipients.values_list("phone", flat=True)) and len(pending) == 500
     assert campaign.submitted_count == 2500 and campaign.pending_count == 500
+
+
+def test_a_looping_worker_sends_what_falls_due_and_stops_on_ctrl_c(simulator, make_campaign):
+    from django_veesing.models import WorkerHeartbeat
+
+    looping = run_send(simulator, 100, "--loop", "--interval", "0.1")
+    wait_for(lambda: WorkerHeartbeat.objects.exists())  # it is up, with nothing due yet
+    campaign = make_campaign(mobiles(250))  # scheduled while the worker runs
+    wait_for(lambda: Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.SENT)
+    looping.send_signal(signal.SIGINT)
+    output, _ = looping.communicate(timeout=30)
+    assert looping.returncode == 0, output
+    assert "Worker stopped." in output and f"Campaign {campaign.pk}: sent — 3 batches, 250 submitted" in output
+    assert simulator.record.accepted == dict.fromkeys(mobiles(250), 1)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent claims need PostgreSQL's row locks")
