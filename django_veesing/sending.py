@@ -269,7 +269,8 @@ class Sender:
     def _next_batch(self, campaign: Campaign) -> tuple[str | None, Batch | None, list[str]]:
         """The campaign's status and, while it is sending, a new batch of the pending
         numbers after its cursor with their phones, the cursor moved past them (one
-        statement on PostgreSQL: ``batch_sql``). No batch when none is left after it."""
+        statement on PostgreSQL: ``batch_sql``, which first settles the batch accepted
+        before it, if one waits). No batch when none is left after it."""
         size, now = veesing_settings.BATCH_SIZE, self.clock()
         if prepared.usable():
             settling = self._unsettled
