@@ -205,7 +205,8 @@ def _check_numbers(numbers: list[str]) -> str:
         raise InvalidRequest(_("No numbers to send to."))
     if all(isinstance(number, str) for number in numbers):
         joined = ",".join(numbers)
-        # One pass over the joined list: eleven digits, a comma, eleven digits ...
+        # One pass over the joined list: eleven digits, a comma, eleven digits ... The
+        # length says each entry held one number (an entry with a comma in it holds two).
         if len(joined) == 12 * len(numbers) - 1 and phones.MOBILE_LIST.fullmatch(joined):
             return joined
     bad = phones.malformed(numbers)

@@ -21,8 +21,6 @@ from django.utils.translation import gettext, gettext_noop
 
 #: An 11-digit mainland mobile number as the provider takes it: 1, then 3–9, then 9 digits.
 MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
-#: Mainland mobiles joined with commas, as a group send carries them.
-MOBILE_LIST = re.compile(r"1[3-9][0-9]{9}(?:,1[3-9][0-9]{9})*")
 #: The same numbers joined by commas, as a request carries them; one match checks a batch.
 MOBILE_LIST = re.compile(r"1[3-9][0-9]{9}(?:,1[3-9][0-9]{9})*")
 #: What people put between digits: spaces, dashes of every width, dots, brackets.

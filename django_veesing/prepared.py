@@ -23,6 +23,9 @@ from django.db import connection, transaction
 
 from .conf import veesing_settings
 
+#: A ``%(name)s`` placeholder.
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
 #: Per psycopg connection, the names of the statements prepared on it.
 _prepared_on: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
@@ -47,7 +50,7 @@ class Statement:
     @cached_property
     def prepare_sql(self) -> str:
         order = list(self.types)
-        body = re.sub(r"%\((\w+)\)s", lambda match: f"${order.index(match.group(1)) + 1}", self.sql)
+        body = PLACEHOLDER.sub(lambda match: f"${order.index(match.group(1)) + 1}", self.sql)
         return f"PREPARE {self.name} ({', '.join(self.types.values())}) AS {body}"
 
     def execute(self, cursor: Any, params: dict[str, Any]) -> None:
@@ -67,7 +70,7 @@ class Statement:
     def _call_sql(self, prepare: bool, prefix: str) -> str:
         if prepare:
             return f"EXECUTE {self.name} ({', '.join(f'%({prefix}{name})s' for name in self.types)})"
-        return re.sub(r"%\((\w+)\)s", lambda match: f"%({prefix}{match.group(1)})s", self.sql)
+        return PLACEHOLDER.sub(lambda match: f"%({prefix}{match.group(1)})s", self.sql)
 
     def _prepare(self, cursor: Any) -> None:
         raw = connection.connection
