@@ -58,6 +58,7 @@ demo: $(VENV)/.installed-example
 bench: $(VENV)/.installed-test
 	cd benchmarks && ../$(PY) simulator_throughput.py $(BENCH_ARGS)
 	cd benchmarks && ../$(PY) bench_import.py $(BENCH_ARGS)
+	cd benchmarks && ../$(PY) bench_import.py --database sqlite $(BENCH_ARGS)
 	cd benchmarks && ../$(PY) bench_send.py $(BENCH_ARGS)
 	cd benchmarks && ../$(PY) bench_scaling.py $(BENCH_ARGS)
 	cd benchmarks && ../$(PY) bench_admin.py $(BENCH_ARGS)

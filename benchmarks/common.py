@@ -92,7 +92,7 @@ def publish(name: str, lines: list[str], *, quick: bool) -> None:
     print(text)
     if quick:
         return
-    command = " ".join(["python", f"benchmarks/{name}.py", *sys.argv[1:]])
+    command = " ".join(["python", f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]])
     header = f"Measured {dt.date.today():%Y-%m-%d} on {machine()} with ``{command}``:"
     path = ROOT / "docs" / "_figures" / f"{name}.rst"
     path.parent.mkdir(exist_ok=True)
