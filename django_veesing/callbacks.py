@@ -84,7 +84,7 @@ def take_receipt(data: dict[str, Any], raw: dict[str, Any]) -> Receipt | None:
             if outcome.receipt_id is None:
                 return None
             receipt = Receipt(pk=outcome.receipt_id, recipient_id=outcome.recipient_id, **fields)
-            transaction.on_commit(lambda: signals.receipt_received.send(sender=Receipt, receipt=receipt))
+            signals.send_on_commit(signals.receipt_received, Receipt, receipt=receipt)
             return receipt
     with transaction.atomic():
         recipient = _recipient_for_update(data["taskid"], data["mobile"])
@@ -93,7 +93,7 @@ def take_receipt(data: dict[str, Any], raw: dict[str, Any]) -> Receipt | None:
             return None
         if recipient is not None:
             _apply(recipient, receipt)
-    transaction.on_commit(lambda: signals.receipt_received.send(sender=Receipt, receipt=receipt))
+    signals.send_on_commit(signals.receipt_received, Receipt, receipt=receipt)
     return receipt
 
 
@@ -209,9 +209,9 @@ def take_reply(data: dict[str, Any], raw: dict[str, Any]) -> Reply | None:
                 phone=data["mobile"], defaults={"source": OptOutSource.REPLY}
             )
             opted_out = opted_out if created else None
-    transaction.on_commit(lambda: signals.reply_received.send(sender=Reply, reply=reply))
+    signals.send_on_commit(signals.reply_received, Reply, reply=reply)
     if opted_out is not None:
-        transaction.on_commit(lambda: signals.opted_out.send(sender=OptOut, opt_out=opted_out, reply=reply))
+        signals.send_on_commit(signals.opted_out, OptOut, opt_out=opted_out, reply=reply)
     return reply
 
 
@@ -269,7 +269,7 @@ def reconcile(now: dt.datetime | None = None) -> ReconcileReport:
     wait in exactly one uncertain batch, shows that batch did reach the provider: the batch
     takes that task id and its numbers are settled like any submitted batch.
     """
-    from .sending import mark_submitted
+    from .settling import mark_submitted
 
     report = ReconcileReport()
     now = now or timezone.now()

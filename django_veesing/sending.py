@@ -8,7 +8,7 @@ settled in one transaction right after:
   and its numbers go out on a later run;
 - no readable answer (timeout, 5xx, garbage) → the batch is ``uncertain``: the provider
   may have sent it, so it is never resent without an operator's word
-  (``resend_uncertain``);
+  (``backlog.resend_uncertain``);
 - a refusal about the numbers → those numbers fail, the campaign goes on;
 - a refusal about the account or the request → the campaign fails, nothing is submitted.
 
@@ -23,27 +23,24 @@ its numbers (``states``); any other outcome marks the numbers with their batch. 
 to send again wait in ``queued`` batches, which workers take with ``SKIP LOCKED`` once the
 cursor has passed every number. So any number of workers can share a campaign on
 PostgreSQL without two claiming one number. There, a claim and a settlement are one
-prepared statement each (``batch_sql``).
+prepared statement each (``batch_sql``). How a batch is settled is ``settling``; the numbers
+still to send and those put back are ``backlog``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import QuerySet, Subquery
-from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import batch_sql, prepared, schedule, signals
-from .callbacks import link_early_receipts
+from .backlog import skip_opted_out, unclaimed
 from .client import VeesingClient
 from .conf import veesing_settings
 from .exceptions import InvalidRequest, ProviderError, TransportError
@@ -56,19 +53,20 @@ from .models import (
     OptOut,
     Recipient,
     RecipientStatus,
-    WorkerHeartbeat,
     move_counts,
 )
-from .segments import cost
+from .settling import (
+    after_settled,
+    fail_numbers,
+    mark_uncertain,
+    release,
+    settle_accepted,
+    settle_range,
+    stands_for_rows,
+)
+from .workers import worker_is_dead, worker_name
 
 logger = logging.getLogger(__name__)
-
-PENDING, SUBMITTED, FAILED, SKIPPED = (
-    RecipientStatus.PENDING,
-    RecipientStatus.SUBMITTED,
-    RecipientStatus.FAILED,
-    RecipientStatus.SKIPPED,
-)
 
 
 @dataclass
@@ -88,10 +86,6 @@ class SendReport:
     @property
     def campaign_failed(self) -> bool:
         return self.status == CampaignStatus.FAILED
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class Sender:
@@ -172,7 +166,7 @@ class Sender:
         if started:
             campaign.refresh_from_db()
             logger.info("Campaign %s started by %s", campaign.pk, self.worker)
-            _after_commit(signals.campaign_started, Campaign, campaign=campaign)
+            signals.send_on_commit(signals.campaign_started, Campaign, campaign=campaign)
         return True
 
     def _balance_covers(self, campaign: Campaign, report: SendReport) -> bool:
@@ -248,7 +242,7 @@ class Sender:
         """Settle the accepted batch still waiting for the next claim, if any."""
         if self._unsettled is not None:
             batch, settlement = self._unsettled
-            _settle_range(batch, settlement)
+            settle_range(batch, settlement)
             self._unsettled = None
 
     def _take_queued(self, campaign: Campaign) -> tuple[Batch, list[str]] | None:
@@ -277,7 +271,7 @@ class Sender:
             outcome = batch_sql.claim_range(campaign.pk, size, self.worker, now, settling[1] if settling else None)
             self._unsettled = None
             if settling is not None and outcome.settled:
-                _after_settled(*settling, early_receipts=outcome.early_receipts)
+                after_settled(*settling, early_receipts=outcome.early_receipts)
             status, claimed = outcome.status, outcome.claimed
             if claimed is None:
                 return status, None, []
@@ -296,7 +290,9 @@ class Sender:
         if status != CampaignStatus.SENDING:
             return status, None, []
         rows = list(
-            Recipient.objects.filter(campaign_id=campaign.pk, status=PENDING, batch__isnull=True, id__gt=cursor)
+            Recipient.objects.filter(
+                campaign_id=campaign.pk, status=RecipientStatus.PENDING, batch__isnull=True, id__gt=cursor
+            )
             .order_by("id")
             .values_list("id", "phone")[:size]
         )
@@ -321,7 +317,7 @@ class Sender:
         opted_out = set(OptOut.objects.filter(phone__in=phones).values_list("phone", flat=True))
         if not opted_out:
             return phones
-        skipped = batch.pending_recipients().filter(phone__in=opted_out).update(status=SKIPPED)
+        skipped = batch.pending_recipients().filter(phone__in=opted_out).update(status=RecipientStatus.SKIPPED)
         move_counts(campaign.pk, pending=-skipped, skipped=skipped)
         report.skipped += skipped
         return [phone for phone in phones if phone not in opted_out]
@@ -366,7 +362,7 @@ class Sender:
         settlement = batch_sql.Settlement(
             batch.pk, result.task_id, result.success_count, result.remain_point, result.message, self.clock()
         )
-        if settle_later and _stands_for_rows(batch):
+        if settle_later and stands_for_rows(batch):
             self._unsettled = batch, settlement
         else:
             settle_accepted(batch, settlement)
@@ -390,7 +386,7 @@ class Sender:
         if finished:
             campaign.refresh_from_db()
             logger.info("Campaign %s sent", campaign.pk)
-            _after_commit(signals.campaign_finished, Campaign, campaign=campaign)
+            signals.send_on_commit(signals.campaign_finished, Campaign, campaign=campaign)
 
     def _settle_abandoned(self, campaign: Campaign) -> None:
         """Claimed batches whose worker died are uncertain: they may have reached the provider."""
@@ -399,7 +395,7 @@ class Sender:
         for batch in Batch.objects.filter(campaign_id=campaign.pk, state=BatchState.CLAIMED).exclude(
             claimed_by=self.worker
         ):
-            if _worker_is_dead(batch.claimed_by) or now - batch.claimed_at > stale_after:
+            if worker_is_dead(batch.claimed_by) or now - batch.claimed_at > stale_after:
                 mark_uncertain(
                     batch,
                     _("The worker %(worker)s stopped while sending this batch; the provider may have received it.")
@@ -407,230 +403,5 @@ class Sender:
                 )
 
 
-# -- settling a batch (module functions: the admin and the commands use them too) ---------
-
-
-def mark_submitted(
-    batch: Batch, task_id: str, success_count: int, remain_point: int | None, message: str, now: dt.datetime
-) -> None:
-    """The provider accepted ``batch`` (claimed or uncertain): it and its numbers are submitted."""
-    settle_accepted(batch, batch_sql.Settlement(batch.pk, task_id, success_count, remain_point, message, now))
-
-
-def settle_accepted(batch: Batch, settlement: batch_sql.Settlement) -> None:
-    if _stands_for_rows(batch) and prepared.usable():
-        _settle_range(batch, settlement)
-        return
-    task_id = settlement.task_id
-    with transaction.atomic():
-        settled = Batch.objects.filter(pk=batch.pk, state__in=[BatchState.CLAIMED, BatchState.UNCERTAIN]).update(
-            state=BatchState.SUBMITTED,
-            task_id=task_id,
-            success_count=settlement.success_count,
-            remain_point=settlement.remain_point,
-            message=settlement.message,
-            sent_at=settlement.now,
-        )
-        if not settled:
-            return
-        if _stands_for_rows(batch):
-            moved = batch.size
-        else:
-            moved = batch.pending_recipients().update(status=SUBMITTED, task_id=task_id, batch=batch)
-        move_counts(batch.campaign_id, pending=-moved, submitted=moved)
-        link_early_receipts(task_id)
-    _submitted(batch, settlement)
-
-
-def _stands_for_rows(batch: Batch) -> bool:
-    """A range batch settled from its claim stands for its rows: none is written (``states``)."""
-    return batch.first_id is not None and batch.state == BatchState.CLAIMED
-
-
-def _settle_range(batch: Batch, settlement: batch_sql.Settlement) -> None:
-    """PostgreSQL: the batch and the campaign's counts in one statement (committed on its
-    own outside a transaction); then, in a later statement that sees every receipt that
-    waited for this batch, the early receipts of its task, if any."""
-    if batch_sql.settle_submitted(settlement):
-        _after_settled(batch, settlement, early_receipts=batch_sql.has_early_receipts(settlement.task_id))
-
-
-def _after_settled(batch: Batch, settlement: batch_sql.Settlement, *, early_receipts: bool) -> None:
-    if early_receipts:
-        with transaction.atomic():
-            link_early_receipts(settlement.task_id)
-    _submitted(batch, settlement)
-
-
-def _submitted(batch: Batch, settlement: batch_sql.Settlement) -> None:
-    batch.state, batch.task_id, batch.sent_at = BatchState.SUBMITTED, settlement.task_id, settlement.now
-    batch.success_count, batch.remain_point = settlement.success_count, settlement.remain_point
-    batch.message = settlement.message
-    _after_commit(signals.batch_submitted, Batch, batch=batch)
-
-
-def mark_uncertain(batch: Batch, message: str) -> None:
-    with transaction.atomic():
-        if Batch.objects.filter(pk=batch.pk, state=BatchState.CLAIMED).update(
-            state=BatchState.UNCERTAIN, message=message
-        ):
-            batch.pending_recipients().update(batch=batch)
-    logger.warning("Batch %s is uncertain: %s", batch.pk, message)
-
-
-def release(batch: Batch, message: str, state: str = BatchState.RELEASED) -> None:
-    """Nothing was sent: the numbers wait in a queued batch for a later run."""
-    with transaction.atomic():
-        requeue(batch.campaign_id, batch.pending_recipients())
-        _settle(batch, state, message)
-
-
-def fail_numbers(batch: Batch, message: str) -> None:
-    with transaction.atomic():
-        moved = batch.pending_recipients().update(status=FAILED, error=message, batch=batch)
-        move_counts(batch.campaign_id, pending=-moved, failed=moved)
-        _settle(batch, BatchState.REFUSED, message)
-
-
-def _settle(batch: Batch, state: str, message: str) -> None:
-    Batch.objects.filter(pk=batch.pk).update(state=state, message=message)
-
-
-def requeue(campaign_id: int, recipients: QuerySet[Recipient], **changes: object) -> int:
-    """Put ``recipients`` into queued batches, sent once the cursor has passed every number;
-    returns how many.
-
-    ``changes`` are further fields to set on them (e.g. ``status`` back to pending).
-    """
-    ids = list(recipients.order_by("id").values_list("id", flat=True))
-    size = veesing_settings.BATCH_SIZE
-    for start in range(0, len(ids), size):
-        chunk = ids[start : start + size]
-        queued = Batch.objects.create(campaign_id=campaign_id, state=BatchState.QUEUED, size=len(chunk))
-        Recipient.objects.filter(id__in=chunk).update(batch=queued, **changes)
-    return len(ids)
-
-
-def unclaimed(campaign: Campaign) -> QuerySet[Recipient]:
-    """The campaign's numbers that no batch has claimed yet (those after its cursor)."""
-    cursor = Campaign.objects.filter(pk=campaign.pk).values("claimed_through")
-    return Recipient.objects.filter(
-        campaign_id=campaign.pk, status=PENDING, batch__isnull=True, id__gt=Subquery(cursor)
-    )
-
-
-def waiting(campaign: Campaign) -> QuerySet[Recipient]:
-    """The campaign's numbers still to send: unclaimed, or in a queued batch."""
-    queued = Recipient.objects.filter(campaign_id=campaign.pk, status=PENDING, batch__state=BatchState.QUEUED)
-    return unclaimed(campaign) | queued
-
-
-def skip_opted_out(campaign: Campaign) -> int:
-    """Mark the campaign's numbers still to send that opted out as skipped."""
-    with transaction.atomic():
-        skipped = waiting(campaign).filter(phone__in=OptOut.objects.values("phone")).update(status=SKIPPED)
-        move_counts(campaign.pk, pending=-skipped, skipped=skipped)
-    return skipped
-
-
-def resend_uncertain(campaign: Campaign) -> int:
-    """On an operator's word: put the numbers of uncertain batches back to be sent.
-
-    Those numbers may receive the text twice. Returns how many numbers will be resent.
-    """
-    if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.DRAFT):
-        return 0
-    with transaction.atomic():
-        batches = Batch.objects.select_for_update().filter(campaign_id=campaign.pk, state=BatchState.UNCERTAIN)
-        numbers = sum(requeue(campaign.pk, batch.pending_recipients()) for batch in batches)
-        Batch.objects.filter(campaign_id=campaign.pk, state=BatchState.UNCERTAIN).update(state=BatchState.RESENT)
-        if numbers:
-            _reopen(campaign)
-    campaign.refresh_from_db()
-    return numbers
-
-
-def retry_failed(campaign: Campaign) -> int:
-    """Put the campaign's failed numbers back to be sent again. Returns how many."""
-    if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.DRAFT):
-        return 0
-    with transaction.atomic():
-        failed = Recipient.objects.filter(campaign_id=campaign.pk, status=FAILED)
-        numbers = requeue(campaign.pk, failed, status=PENDING, task_id="", error="", receipt_code="", receipt_at=None)
-        move_counts(campaign.pk, failed=-numbers, pending=numbers)
-        if numbers:
-            _reopen(campaign)
-    campaign.refresh_from_db()
-    return numbers
-
-
-def _reopen(campaign: Campaign) -> None:
-    """A finished campaign with numbers to send again is scheduled to send them now."""
-    Campaign.objects.filter(pk=campaign.pk, status__in=[CampaignStatus.SENT, CampaignStatus.FAILED]).update(
-        status=CampaignStatus.SCHEDULED, send_at=None, schedule_at_provider=False, finished_at=None
-    )
-
-
-def beat(worker: str, now: dt.datetime | None = None) -> None:
-    """Record that ``worker`` is alive (the admin warns when no worker was seen lately)."""
-    WorkerHeartbeat.objects.update_or_create(name=worker, defaults={"seen_at": now or timezone.now()})
-
-
-def worker_seen_since(moment: dt.datetime) -> bool:
-    return WorkerHeartbeat.objects.filter(seen_at__gte=moment).exists()
-
-
-def expire(after_hours: float | None = None, now: dt.datetime | None = None) -> int:
-    """Mark submitted numbers with no receipt after ``after_hours`` as expired."""
-    hours = veesing_settings.EXPIRE_AFTER_HOURS if after_hours is None else after_hours
-    cutoff = (now or timezone.now()) - dt.timedelta(hours=hours)
-    expired = 0
-    for campaign_id in Campaign.objects.filter(submitted_count__gt=0).values_list("id", flat=True):
-        batches = Batch.objects.filter(campaign_id=campaign_id, state=BatchState.SUBMITTED, sent_at__lt=cutoff)
-        for batch_id, first, last, task_id in batches.values_list("id", "first_id", "last_id", "task_id"):
-            with transaction.atomic():
-                n = Recipient.objects.filter(batch_id=batch_id, status=SUBMITTED).update(status=RecipientStatus.EXPIRED)
-                if first is not None:  # the rows the batch stood for
-                    n += Recipient.objects.filter(
-                        campaign_id=campaign_id, status=PENDING, batch__isnull=True, id__range=(first, last)
-                    ).update(status=RecipientStatus.EXPIRED, batch_id=batch_id, task_id=task_id)
-                move_counts(campaign_id, submitted=-n, expired=n)
-            expired += n
-    return expired
-
-
-def plan(campaign: Campaign) -> dict[str, int]:
-    """What sending ``campaign`` would do now, without doing it (for ``--dry-run``)."""
-    pending = waiting(campaign)
-    opted_out = pending.filter(phone__in=OptOut.objects.values("phone")).count() if campaign.is_marketing else 0
-    numbers = pending.count() - opted_out
-    size = veesing_settings.BATCH_SIZE
-    return {
-        "numbers": numbers,
-        "opted_out": opted_out,
-        "batches": -(-numbers // size),
-        "segments": campaign.segments,
-        "messages": cost(campaign.text, numbers),
-    }
-
-
 def _note(campaign: Campaign, message: str) -> None:
     Campaign.objects.filter(pk=campaign.pk).update(last_message=message)
-
-
-def _worker_is_dead(worker: str) -> bool:
-    """True when ``worker`` ("host:pid") ran on this host and that process is gone."""
-    host, _sep, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def _after_commit(signal: Signal, sender: type, **kwargs: object) -> None:
-    transaction.on_commit(lambda: signal.send(sender=sender, **kwargs))

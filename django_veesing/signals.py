@@ -8,6 +8,9 @@
 - ``opted_out(sender=OptOut, opt_out, reply)``: a reply added a number to the opt-outs
 """
 
+from typing import Any
+
+from django.db import transaction
 from django.dispatch import Signal
 
 campaign_started = Signal()
@@ -16,3 +19,8 @@ campaign_finished = Signal()
 receipt_received = Signal()
 reply_received = Signal()
 opted_out = Signal()
+
+
+def send_on_commit(signal: Signal, sender: type, **kwargs: Any) -> None:
+    """Send ``signal`` once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: signal.send(sender=sender, **kwargs))

@@ -17,7 +17,8 @@ from celery import shared_task
 from .conf import veesing_settings
 from .imports import run_queued_imports
 from .models import Campaign
-from .sending import Sender, beat
+from .sending import Sender
+from .workers import beat
 
 
 @shared_task(name="django_veesing.send_due", ignore_result=True)

@@ -16,7 +16,8 @@ from django.urls import reverse
 
 from django_veesing.imports import INLINE_LIMIT, run_queued_imports
 from django_veesing.models import Batch, Campaign, CampaignStatus, ImportJob, OptOut, Recipient, RejectedPush
-from django_veesing.sending import Sender, beat
+from django_veesing.sending import Sender
+from django_veesing.workers import beat
 
 from .conftest import MARKETING_TEXT, mobiles
 

@@ -24,7 +24,7 @@ from django_veesing.models import (
     RejectedPush,
     Reply,
 )
-from django_veesing.sending import mark_submitted
+from django_veesing.settling import mark_submitted
 
 from .conftest import connected
 

@@ -10,11 +10,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from django_veesing import signals
+from django_veesing.backlog import resend_uncertain, retry_failed
 from django_veesing.callbacks import take_receipt
 from django_veesing.client import CHINA, VeesingClient
 from django_veesing.models import Batch, BatchState, Campaign, CampaignStatus, OptOut, Recipient, RecipientStatus
-from django_veesing.sending import Sender, SendReport, expire, resend_uncertain, retry_failed
+from django_veesing.sending import Sender, SendReport
 from django_veesing.serializers import validate
+from django_veesing.settling import expire
 from django_veesing.states import having_status, with_current
 
 from .conftest import connected, mobiles

@@ -13,10 +13,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ..backlog import plan
 from ..client import CHINA
 from ..conf import veesing_settings
 from ..models import Batch, Campaign, CampaignStatus, ImportJob, Receipt, Reply
-from ..sending import plan
 from . import screens
 from .common import WorkerBannerMixin, balance, can_send
 

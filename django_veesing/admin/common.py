@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from ..client import VeesingClient
 from ..exceptions import VeesingError
 from ..models import Campaign, CampaignStatus, ImportJob, ImportStatus
-from ..sending import worker_seen_since
+from ..workers import worker_seen_since
 
 SEND_PERMISSION = "django_veesing.send_campaign"
 BALANCE_CACHE_KEY = "django_veesing:balance"

@@ -24,12 +24,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ..backlog import plan, resend_uncertain, retry_failed, unclaimed
 from ..conf import veesing_settings
 from ..exceptions import CampaignStateError, ContentError
 from ..imports import INLINE_LIMIT, UnreadableFile, precheck, read_file, split_entries
 from ..models import Campaign, CampaignStatus, ImportJob, ImportStatus, Recipient, RecipientStatus
 from ..phones import InvalidPhone, normalise
-from ..sending import plan, resend_uncertain, retry_failed, unclaimed
 from ..states import with_current
 from .common import balance, can_send, csv_safe
 

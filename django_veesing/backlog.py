@@ -1,0 +1,95 @@
+"""A campaign's numbers still to send: which they are, what sending them would do, and
+numbers put back among them on an operator's word (uncertain batches resent, failed
+numbers retried) or taken out (opt-outs skipped).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import QuerySet, Subquery
+
+from .conf import veesing_settings
+from .models import Batch, BatchState, Campaign, CampaignStatus, OptOut, Recipient, RecipientStatus, move_counts
+from .segments import cost
+from .settling import requeue
+
+
+def unclaimed(campaign: Campaign) -> QuerySet[Recipient]:
+    """The campaign's numbers that no batch has claimed yet (those after its cursor)."""
+    cursor = Campaign.objects.filter(pk=campaign.pk).values("claimed_through")
+    return Recipient.objects.filter(
+        campaign_id=campaign.pk, status=RecipientStatus.PENDING, batch__isnull=True, id__gt=Subquery(cursor)
+    )
+
+
+def waiting(campaign: Campaign) -> QuerySet[Recipient]:
+    """The campaign's numbers still to send: unclaimed, or in a queued batch."""
+    queued = Recipient.objects.filter(
+        campaign_id=campaign.pk, status=RecipientStatus.PENDING, batch__state=BatchState.QUEUED
+    )
+    return unclaimed(campaign) | queued
+
+
+def plan(campaign: Campaign) -> dict[str, int]:
+    """What sending ``campaign`` would do now, without doing it (for ``--dry-run``)."""
+    pending = waiting(campaign)
+    opted_out = pending.filter(phone__in=OptOut.objects.values("phone")).count() if campaign.is_marketing else 0
+    numbers = pending.count() - opted_out
+    size = veesing_settings.BATCH_SIZE
+    return {
+        "numbers": numbers,
+        "opted_out": opted_out,
+        "batches": -(-numbers // size),
+        "segments": campaign.segments,
+        "messages": cost(campaign.text, numbers),
+    }
+
+
+def skip_opted_out(campaign: Campaign) -> int:
+    """Mark the campaign's numbers still to send that opted out as skipped."""
+    with transaction.atomic():
+        skipped = (
+            waiting(campaign).filter(phone__in=OptOut.objects.values("phone")).update(status=RecipientStatus.SKIPPED)
+        )
+        move_counts(campaign.pk, pending=-skipped, skipped=skipped)
+    return skipped
+
+
+def resend_uncertain(campaign: Campaign) -> int:
+    """On an operator's word: put the numbers of uncertain batches back to be sent.
+
+    Those numbers may receive the text twice. Returns how many numbers will be resent.
+    """
+    if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.DRAFT):
+        return 0
+    with transaction.atomic():
+        batches = Batch.objects.select_for_update().filter(campaign_id=campaign.pk, state=BatchState.UNCERTAIN)
+        numbers = sum(requeue(campaign.pk, batch.pending_recipients()) for batch in batches)
+        Batch.objects.filter(campaign_id=campaign.pk, state=BatchState.UNCERTAIN).update(state=BatchState.RESENT)
+        if numbers:
+            _reopen(campaign)
+    campaign.refresh_from_db()
+    return numbers
+
+
+def retry_failed(campaign: Campaign) -> int:
+    """Put the campaign's failed numbers back to be sent again. Returns how many."""
+    if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.DRAFT):
+        return 0
+    with transaction.atomic():
+        failed = Recipient.objects.filter(campaign_id=campaign.pk, status=RecipientStatus.FAILED)
+        numbers = requeue(
+            campaign.pk, failed, status=RecipientStatus.PENDING, task_id="", error="", receipt_code="", receipt_at=None
+        )
+        move_counts(campaign.pk, failed=-numbers, pending=numbers)
+        if numbers:
+            _reopen(campaign)
+    campaign.refresh_from_db()
+    return numbers
+
+
+def _reopen(campaign: Campaign) -> None:
+    """A finished campaign with numbers to send again is scheduled to send them now."""
+    Campaign.objects.filter(pk=campaign.pk, status__in=[CampaignStatus.SENT, CampaignStatus.FAILED]).update(
+        status=CampaignStatus.SCHEDULED, send_at=None, schedule_at_provider=False, finished_at=None
+    )

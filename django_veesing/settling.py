@@ -1,0 +1,149 @@
+"""How a claimed batch ends, and how submitted numbers lapse.
+
+The provider accepted it → ``submitted`` (``mark_submitted``; a range batch just claimed
+stands for its rows, so only the batch and the campaign's counts are written); the
+answer was lost → ``uncertain``, never resent without an operator's word; nothing left →
+``released``, its numbers queued for a later run; the numbers were refused → they fail.
+The sending loop, the admin, the commands and ``reconcile`` settle batches through these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from . import batch_sql, prepared, signals
+from .callbacks import link_early_receipts
+from .conf import veesing_settings
+from .models import Batch, BatchState, Campaign, Recipient, RecipientStatus, move_counts
+
+logger = logging.getLogger(__name__)
+
+
+def mark_submitted(
+    batch: Batch, task_id: str, success_count: int, remain_point: int | None, message: str, now: dt.datetime
+) -> None:
+    """The provider accepted ``batch`` (claimed or uncertain): it and its numbers are submitted."""
+    settle_accepted(batch, batch_sql.Settlement(batch.pk, task_id, success_count, remain_point, message, now))
+
+
+def settle_accepted(batch: Batch, settlement: batch_sql.Settlement) -> None:
+    if stands_for_rows(batch) and prepared.usable():
+        settle_range(batch, settlement)
+        return
+    task_id = settlement.task_id
+    with transaction.atomic():
+        settled = Batch.objects.filter(pk=batch.pk, state__in=[BatchState.CLAIMED, BatchState.UNCERTAIN]).update(
+            state=BatchState.SUBMITTED,
+            task_id=task_id,
+            success_count=settlement.success_count,
+            remain_point=settlement.remain_point,
+            message=settlement.message,
+            sent_at=settlement.now,
+        )
+        if not settled:
+            return
+        if stands_for_rows(batch):
+            moved = batch.size
+        else:
+            moved = batch.pending_recipients().update(status=RecipientStatus.SUBMITTED, task_id=task_id, batch=batch)
+        move_counts(batch.campaign_id, pending=-moved, submitted=moved)
+        link_early_receipts(task_id)
+    _submitted(batch, settlement)
+
+
+def stands_for_rows(batch: Batch) -> bool:
+    """A range batch settled from its claim stands for its rows: none is written (``states``)."""
+    return batch.first_id is not None and batch.state == BatchState.CLAIMED
+
+
+def settle_range(batch: Batch, settlement: batch_sql.Settlement) -> None:
+    """PostgreSQL: the batch and the campaign's counts in one statement (committed on its
+    own outside a transaction); then, in a later statement that sees every receipt that
+    waited for this batch, the early receipts of its task, if any."""
+    if batch_sql.settle_submitted(settlement):
+        after_settled(batch, settlement, early_receipts=batch_sql.has_early_receipts(settlement.task_id))
+
+
+def after_settled(batch: Batch, settlement: batch_sql.Settlement, *, early_receipts: bool) -> None:
+    if early_receipts:
+        with transaction.atomic():
+            link_early_receipts(settlement.task_id)
+    _submitted(batch, settlement)
+
+
+def _submitted(batch: Batch, settlement: batch_sql.Settlement) -> None:
+    batch.state, batch.task_id, batch.sent_at = BatchState.SUBMITTED, settlement.task_id, settlement.now
+    batch.success_count, batch.remain_point = settlement.success_count, settlement.remain_point
+    batch.message = settlement.message
+    signals.send_on_commit(signals.batch_submitted, Batch, batch=batch)
+
+
+def mark_uncertain(batch: Batch, message: str) -> None:
+    with transaction.atomic():
+        if Batch.objects.filter(pk=batch.pk, state=BatchState.CLAIMED).update(
+            state=BatchState.UNCERTAIN, message=message
+        ):
+            batch.pending_recipients().update(batch=batch)
+    logger.warning("Batch %s is uncertain: %s", batch.pk, message)
+
+
+def release(batch: Batch, message: str, state: str = BatchState.RELEASED) -> None:
+    """Nothing was sent: the numbers wait in a queued batch for a later run."""
+    with transaction.atomic():
+        requeue(batch.campaign_id, batch.pending_recipients())
+        _settle(batch, state, message)
+
+
+def fail_numbers(batch: Batch, message: str) -> None:
+    with transaction.atomic():
+        moved = batch.pending_recipients().update(status=RecipientStatus.FAILED, error=message, batch=batch)
+        move_counts(batch.campaign_id, pending=-moved, failed=moved)
+        _settle(batch, BatchState.REFUSED, message)
+
+
+def _settle(batch: Batch, state: str, message: str) -> None:
+    Batch.objects.filter(pk=batch.pk).update(state=state, message=message)
+
+
+def requeue(campaign_id: int, recipients: QuerySet[Recipient], **changes: object) -> int:
+    """Put ``recipients`` into queued batches, sent once the cursor has passed every number;
+    returns how many.
+
+    ``changes`` are further fields to set on them (e.g. ``status`` back to pending).
+    """
+    ids = list(recipients.order_by("id").values_list("id", flat=True))
+    size = veesing_settings.BATCH_SIZE
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        queued = Batch.objects.create(campaign_id=campaign_id, state=BatchState.QUEUED, size=len(chunk))
+        Recipient.objects.filter(id__in=chunk).update(batch=queued, **changes)
+    return len(ids)
+
+
+def expire(after_hours: float | None = None, now: dt.datetime | None = None) -> int:
+    """Mark submitted numbers with no receipt after ``after_hours`` as expired."""
+    hours = veesing_settings.EXPIRE_AFTER_HOURS if after_hours is None else after_hours
+    cutoff = (now or timezone.now()) - dt.timedelta(hours=hours)
+    expired = 0
+    for campaign_id in Campaign.objects.filter(submitted_count__gt=0).values_list("id", flat=True):
+        batches = Batch.objects.filter(campaign_id=campaign_id, state=BatchState.SUBMITTED, sent_at__lt=cutoff)
+        for batch_id, first, last, task_id in batches.values_list("id", "first_id", "last_id", "task_id"):
+            with transaction.atomic():
+                n = Recipient.objects.filter(batch_id=batch_id, status=RecipientStatus.SUBMITTED).update(
+                    status=RecipientStatus.EXPIRED
+                )
+                if first is not None:  # the rows the batch stood for
+                    n += Recipient.objects.filter(
+                        campaign_id=campaign_id,
+                        status=RecipientStatus.PENDING,
+                        batch__isnull=True,
+                        id__range=(first, last),
+                    ).update(status=RecipientStatus.EXPIRED, batch_id=batch_id, task_id=task_id)
+                move_counts(campaign_id, submitted=-n, expired=n)
+            expired += n
+    return expired
