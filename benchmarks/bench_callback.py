@@ -16,8 +16,10 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import cpu
 from common import free_port, publish, setup_django
 
 HERE = Path(__file__).resolve().parent
@@ -54,16 +56,30 @@ def prepare(threads: int, per_thread: int) -> int:
     return campaign.pk
 
 
-def wrk(url: str, seconds: int, script: str | None = None, *script_args: str) -> tuple[float, float]:
+@dataclass
+class Load:
+    """One wrk run: its rate, its p99, and the CPU each side spent a request."""
+
+    rate: float
+    p99_ms: float
+    site_cpu_ms: float  # gunicorn's processes
+    database_cpu_ms: float  # PostgreSQL's processes
+
+
+def wrk(server: int, url: str, seconds: int, script: str | None = None, *script_args: str) -> Load:
     command = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", url]
     if script:
         command[1:1] = ["-s", script]
         command += ["--", *script_args]
+    before = cpu.snapshot(cpu.family(server)), cpu.snapshot(cpu.named("postgres"))
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    after = cpu.snapshot(cpu.family(server)), cpu.snapshot(cpu.named("postgres"))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     value, unit = float(p99.group(1)), p99.group(2)
-    return rate, value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    per_request = [cpu.spent(start, end) * 1000 / max(requests, 1) for start, end in zip(before, after, strict=True)]
+    return Load(rate, value / 1000 if unit == "us" else value * 1000 if unit == "s" else value, *per_request)
 
 
 def main() -> None:
@@ -107,10 +123,10 @@ def main() -> None:
     try:
         time.sleep(3)
         base = f"http://127.0.0.1:{port}"
-        bare_rate, bare_p99 = wrk(base + "/bare/", seconds)
-        write_rate, write_p99 = wrk(base + "/one-write/", seconds)
-        plain_rate, plain_p99 = wrk(f"{base}/straightforward/", seconds, str(HERE / "push.lua"), str(per_run))
-        push_rate, push_p99 = wrk(f"{base}/veesing/callback/{TOKEN}/", seconds, str(HERE / "push.lua"), "0")
+        bare = wrk(server.pid, base + "/bare/", seconds)
+        write = wrk(server.pid, base + "/one-write/", seconds)
+        plain = wrk(server.pid, f"{base}/straightforward/", seconds, str(HERE / "push.lua"), str(per_run))
+        push = wrk(server.pid, f"{base}/veesing/callback/{TOKEN}/", seconds, str(HERE / "push.lua"), "0")
     finally:
         server.terminate()
         server.wait(10)
@@ -118,19 +134,23 @@ def main() -> None:
     stored = Receipt.objects.count()
     lines = []
     lines.append(f"callback through gunicorn (2 workers) + {connection.vendor}, wrk 8 connections, {seconds} s each")
-    lines.append(f"  bare Django view : {bare_rate:8.0f} requests/s, p99 {bare_p99:6.1f} ms")
+    lines.append(f"  bare Django view : {bare.rate:8.0f} requests/s, p99 {bare.p99_ms:6.1f} ms")
     lines.append(
-        f"  one durable write: {write_rate:8.0f} requests/s, p99 {write_p99:6.1f} ms   "
-        f"({write_rate / bare_rate:.2f} of the bare view: one single-row UPDATE committed a request)"
+        f"  one durable write: {write.rate:8.0f} requests/s, p99 {write.p99_ms:6.1f} ms   "
+        f"({write.rate / bare.rate:.2f} of the bare view: one single-row UPDATE committed a request)"
     )
     lines.append(
-        f"  straightforward  : {plain_rate:8.0f} pushes/s,   p99 {plain_p99:6.1f} ms   "
+        f"  straightforward  : {plain.rate:8.0f} pushes/s,   p99 {plain.p99_ms:6.1f} ms   "
         "(one SELECT, one UPDATE, one INSERT; no counts, no checks)"
     )
-    lines.append(f"  callback         : {push_rate:8.0f} pushes/s,   p99 {push_p99:6.1f} ms   (target p99 < 50 ms)")
-    lines.append(f"  ratio            : {push_rate / bare_rate:8.2f}   (target ≥ 0.2)")
-    lines.append(f"  against straightforward : {push_rate / plain_rate:5.2f}×")
-    lines.append(f"  against one durable write : {push_rate / write_rate:5.2f}")
+    lines.append(f"  callback         : {push.rate:8.0f} pushes/s,   p99 {push.p99_ms:6.1f} ms   (target p99 < 50 ms)")
+    lines.append(f"  ratio            : {push.rate / bare.rate:8.2f}   (target ≥ 0.2)")
+    lines.append(f"  against straightforward : {push.rate / plain.rate:5.2f}×")
+    lines.append(f"  against one durable write : {push.rate / write.rate:5.2f}")
+    if cpu.available():
+        lines.append("  CPU a request, ms : gunicorn  PostgreSQL")
+        for name, load in (("bare view", bare), ("one write", write), ("straightforward", plain), ("callback", push)):
+            lines.append(f"    {name:<16}: {load.site_cpu_ms:8.3f}  {load.database_cpu_ms:10.3f}")
     lines.append(
         f"  receipts stored {stored:,}, recipients delivered {delivered:,} over both runs (each committed before its 200)"
     )
