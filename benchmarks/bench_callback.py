@@ -1,7 +1,7 @@
 """The callback through gunicorn (2 workers) and PostgreSQL, loaded by wrk (8 connections),
-against a bare Django view on the same server in the same run. Every push is a distinct
-receipt for a submitted recipient, committed before its 200. Beside them, the least any
-durable view can do (one single-row UPDATE committed a request: the machine's ceiling for
+against a bare Django view on the same server in the same run (alternating runs, the best
+of each side). Every push is a distinct receipt for a submitted recipient, committed
+before its 200. Beside them, the least any durable view can do (one single-row UPDATE committed a request: the machine's ceiling for
 a view that commits) and the straightforward receipt view.
 
     python benchmarks/bench_callback.py [--seconds 20] [--database postgres://…/veesing_bench_callback]
@@ -27,29 +27,41 @@ TOKEN = "bench-callback-token-0123456789"
 
 
 def prepare(threads: int, per_thread: int) -> int:
-    """Submitted recipients for wrk's receipts: thread t sends phones 13000000000 + t*1e6 + n."""
-    from django.db import connection
+    """Submitted recipients for wrk's receipts: thread t sends phones 13000000000 + t*1e6 + n.
 
-    from django_veesing.models import Batch, Campaign
+    As the sending pipeline leaves them: each thread's numbers in one range batch the
+    provider accepted, which stands for their rows (pending, no batch of their own), so a
+    receipt writes its row for the first time."""
+    from django.db import connection
+    from django.db.models import Max, Min
+
+    from django_veesing.models import Batch, Campaign, Recipient
 
     campaign = Campaign.objects.create(name="bench", content="【基准】x", status="sent")
+    last = 0
     for thread in range(threads):
-        batch = Batch.objects.create(
-            campaign=campaign, state="submitted", task_id=f"BENCHTASK{thread}", size=per_thread
-        )
         rows = "".join(
-            f"{campaign.pk}\t{13000000000 + thread * 1_000_000 + n}\tsubmitted\t{batch.task_id}\t\t\t{batch.pk}\n"
-            for n in range(1, per_thread + 1)
+            f"{campaign.pk}\t{13000000000 + thread * 1_000_000 + n}\tpending\t\t\t\n" for n in range(1, per_thread + 1)
         )
         with (
             connection.cursor() as cursor,
             cursor.cursor.copy(
-                "COPY django_veesing_recipient (campaign_id, phone, status, task_id, receipt_code, error, batch_id) FROM STDIN"
+                "COPY django_veesing_recipient (campaign_id, phone, status, task_id, receipt_code, error) FROM STDIN"
             ) as copy,
         ):
             copy.write(rows)
+        added = Recipient.objects.filter(campaign=campaign, id__gt=last).aggregate(Min("id"), Max("id"))
+        first, last = added["id__min"], added["id__max"]
+        Batch.objects.create(
+            campaign=campaign,
+            state="submitted",
+            task_id=f"BENCHTASK{thread}",
+            size=per_thread,
+            first_id=first,
+            last_id=last,
+        )
     Campaign.objects.filter(pk=campaign.pk).update(
-        total_count=threads * per_thread, submitted_count=threads * per_thread
+        total_count=threads * per_thread, submitted_count=threads * per_thread, claimed_through=last
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -87,6 +99,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/veesing_bench_callback")
     parser.add_argument("--quick", action="store_true", help="5-second runs (CI smoke run)")
+    parser.add_argument("--runs", type=int, default=3, help="alternating runs of the bare view and the callback")
     args = parser.parse_args()
     seconds = 5 if args.quick else args.seconds
     if not shutil.which("wrk"):
@@ -98,7 +111,7 @@ def main() -> None:
     from django_veesing.models import Receipt, Recipient
 
     per_run = 2000 * seconds  # more than a run can push, per wrk thread
-    campaign_id = prepare(threads=2, per_thread=2 * per_run)
+    campaign_id = prepare(threads=2, per_thread=(args.runs + 1) * per_run)
     connection.close()
     port = free_port()
     env = {**os.environ, "DATABASE_URL": args.database, "BENCH_TOKEN": TOKEN, "PYTHONPATH": str(HERE)}
@@ -123,10 +136,18 @@ def main() -> None:
     try:
         time.sleep(3)
         base = f"http://127.0.0.1:{port}"
-        bare = wrk(server.pid, base + "/bare/", seconds)
+        push_script = str(HERE / "push.lua")
         write = wrk(server.pid, base + "/one-write/", seconds)
-        plain = wrk(server.pid, f"{base}/straightforward/", seconds, str(HERE / "push.lua"), str(per_run))
-        push = wrk(server.pid, f"{base}/veesing/callback/{TOKEN}/", seconds, str(HERE / "push.lua"), "0")
+        plain = wrk(server.pid, f"{base}/straightforward/", seconds, push_script, str(args.runs * per_run))
+        # The bare view and the callback alternately, each on fresh recipients; each side's
+        # best run counts (a run on a shared machine is sometimes slowed throughout).
+        bares, pushes = [], []
+        for run in range(args.runs):
+            bares.append(wrk(server.pid, base + "/bare/", seconds))
+            pushes.append(
+                wrk(server.pid, f"{base}/veesing/callback/{TOKEN}/", seconds, push_script, str(run * per_run))
+            )
+        bare, push = (max(loads, key=lambda load: load.rate) for loads in (bares, pushes))
     finally:
         server.terminate()
         server.wait(10)
@@ -134,7 +155,11 @@ def main() -> None:
     stored = Receipt.objects.count()
     lines = []
     lines.append(f"callback through gunicorn (2 workers) + {connection.vendor}, wrk 8 connections, {seconds} s each")
-    lines.append(f"  bare Django view : {bare.rate:8.0f} requests/s, p99 {bare.p99_ms:6.1f} ms")
+    best = f"best of {args.runs}: " if args.runs > 1 else ""
+    lines.append(
+        f"  bare Django view : {bare.rate:8.0f} requests/s, p99 {bare.p99_ms:6.1f} ms   "
+        f"({best}{', '.join(f'{load.rate:.0f}' for load in bares)})"
+    )
     lines.append(
         f"  one durable write: {write.rate:8.0f} requests/s, p99 {write.p99_ms:6.1f} ms   "
         f"({write.rate / bare.rate:.2f} of the bare view: one single-row UPDATE committed a request)"
@@ -143,7 +168,11 @@ def main() -> None:
         f"  straightforward  : {plain.rate:8.0f} pushes/s,   p99 {plain.p99_ms:6.1f} ms   "
         "(one SELECT, one UPDATE, one INSERT; no counts, no checks)"
     )
-    lines.append(f"  callback         : {push.rate:8.0f} pushes/s,   p99 {push.p99_ms:6.1f} ms   (target p99 < 50 ms)")
+    worst_p99 = max(load.p99_ms for load in pushes)
+    lines.append(
+        f"  callback         : {push.rate:8.0f} pushes/s,   p99 {worst_p99:6.1f} ms   "
+        f"({best}{', '.join(f'{load.rate:.0f}' for load in pushes)}; the highest p99 of the runs, target < 50 ms)"
+    )
     lines.append(f"  ratio            : {push.rate / bare.rate:8.2f}   (target ≥ 0.2)")
     lines.append(f"  against straightforward : {push.rate / plain.rate:5.2f}×")
     lines.append(f"  against one durable write : {push.rate / write.rate:5.2f}")
@@ -152,7 +181,7 @@ def main() -> None:
         for name, load in (("bare view", bare), ("one write", write), ("straightforward", plain), ("callback", push)):
             lines.append(f"    {name:<16}: {load.site_cpu_ms:8.3f}  {load.database_cpu_ms:10.3f}")
     lines.append(
-        f"  receipts stored {stored:,}, recipients delivered {delivered:,} over both runs (each committed before its 200)"
+        f"  receipts stored {stored:,}, recipients delivered {delivered:,} over all runs (each committed before its 200)"
     )
     publish("bench_callback", lines, quick=args.quick)
 

@@ -52,13 +52,18 @@ def one_write(request):
 
 @csrf_exempt
 def straightforward(request):
-    """The plain way to take a receipt: one indexed SELECT, one UPDATE and one INSERT."""
+    """The plain way to take a receipt: one indexed SELECT, one UPDATE and one INSERT, in a
+    transaction; no counts, no checks."""
     from django_veesing.models import Receipt, Recipient
 
     data = request.POST
     at = dt.datetime.strptime(data["receivetime"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.UTC)
     with transaction.atomic():
-        recipient = Recipient.objects.select_for_update().get(task_id=data["taskid"], phone=data["mobile"])
+        # The batch named by the task id gives the campaign; the campaign and the phone
+        # give the row (one SELECT joining the two, on their indexes).
+        recipient = Recipient.objects.select_for_update(of=("self",)).get(
+            campaign__batches__task_id=data["taskid"], phone=data["mobile"]
+        )
         Recipient.objects.filter(pk=recipient.pk).update(status="delivered", receipt_code=data["code"], receipt_at=at)
         Receipt.objects.create(
             fingerprint=uuid.uuid4().hex,
