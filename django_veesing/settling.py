@@ -32,6 +32,8 @@ def mark_submitted(
 
 
 def settle_accepted(batch: Batch, settlement: batch_sql.Settlement) -> None:
+    """Settle an accepted batch as ``settlement`` says, once: a batch settled already
+    (by another path, or by ``reconcile``) is left as it is."""
     if stands_for_rows(batch) and prepared.usable():
         settle_range(batch, settlement)
         return

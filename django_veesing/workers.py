@@ -13,6 +13,7 @@ from .models import WorkerHeartbeat
 
 
 def worker_name() -> str:
+    """This process's name as a worker: "host:pid"."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -22,6 +23,7 @@ def beat(worker: str, now: dt.datetime | None = None) -> None:
 
 
 def worker_seen_since(moment: dt.datetime) -> bool:
+    """Whether any worker beat at or after ``moment``."""
     return WorkerHeartbeat.objects.filter(seen_at__gte=moment).exists()
 
 
