@@ -17,13 +17,13 @@ settlement holds the batch's lock, so it sees every receipt that waited for it (
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db import connection
 
 from .models import Batch, BatchState, Campaign, CampaignStatus, Receipt, Recipient, RecipientStatus
-from .prepared import Statement, execute_together
+from .prepared import Statement, execute_together, tables
 
 
 @dataclass(frozen=True)
@@ -38,14 +38,7 @@ class Settlement:
     now: dt.datetime
 
     def params(self) -> dict[str, Any]:
-        return {
-            "batch_id": self.batch_id,
-            "task_id": self.task_id,
-            "success_count": self.success_count,
-            "remain_point": self.remain_point,
-            "message": self.message,
-            "now": self.now,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -113,18 +106,8 @@ def settle_submitted(settlement: Settlement) -> bool:
         return cursor.fetchone() is not None
 
 
-def _tables() -> tuple[str, str, str, str]:
-    quote = connection.ops.quote_name
-    return (
-        quote(Campaign._meta.db_table),
-        quote(Recipient._meta.db_table),
-        quote(Batch._meta.db_table),
-        quote(Receipt._meta.db_table),
-    )
-
-
 def _claim_statement() -> str:
-    campaigns, recipients, batches, receipts = _tables()
+    campaigns, recipients, batches, receipts = tables(Campaign, Recipient, Batch, Receipt)
     # Only the models' table names and the app's own status values are formatted in. The
     # cursor is a bound on the (campaign, status, id) index: the rows come in order.
     return f"""
@@ -165,7 +148,7 @@ def _claim_statement() -> str:
 
 
 def _settle_statement() -> str:
-    campaigns, _recipients, batches, _receipts = _tables()
+    campaigns, batches = tables(Campaign, Batch)
     return f"""
         WITH settled AS (
             UPDATE {batches}
@@ -182,7 +165,7 @@ def _settle_statement() -> str:
 
 
 def _early_statement() -> str:
-    receipts = connection.ops.quote_name(Receipt._meta.db_table)
+    (receipts,) = tables(Receipt)
     return f"SELECT EXISTS (SELECT 1 FROM {receipts} WHERE task_id = %(task_id)s AND recipient_id IS NULL)"  # noqa: S608
 
 

@@ -111,6 +111,11 @@ def _binds_on_client(raw_cursor: Any) -> bool:
     return isinstance(raw_cursor, ClientCursor)
 
 
+def tables(*models: Any) -> tuple[str, ...]:
+    """The quoted table names of ``models``, to format into a statement."""
+    return tuple(connection.ops.quote_name(model._meta.db_table) for model in models)
+
+
 def usable() -> bool:
     """Whether the prepared statements' path applies: the database is PostgreSQL."""
     return connection.vendor == "postgresql"

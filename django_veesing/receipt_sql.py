@@ -24,7 +24,7 @@ from django.db import connection
 from django.utils import timezone
 
 from .models import Batch, Campaign, Receipt, Recipient, RecipientStatus
-from .prepared import Statement
+from .prepared import Statement, tables
 
 #: The statement's parameters, with their types for ``PREPARE``.
 PARAMETERS = {
@@ -74,7 +74,7 @@ def apply_receipt(
 
 def _statement() -> str:
     quote = connection.ops.quote_name
-    recipients, receipts, campaigns, batches = (quote(m._meta.db_table) for m in (Recipient, Receipt, Campaign, Batch))
+    recipients, receipts, campaigns, batches = tables(Recipient, Receipt, Campaign, Batch)
     new = f"(CASE WHEN %(delivered)s THEN '{RecipientStatus.DELIVERED}' ELSE '{RecipientStatus.FAILED}' END)"
     settleable = ", ".join(f"'{status}'" for status in SETTLEABLE)
     counts = ", ".join(
