@@ -19,9 +19,8 @@ from functools import lru_cache
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
-from . import prepared, receipt_sql, signals
+from . import clock, prepared, receipt_sql, signals
 from .conf import veesing_settings
 from .models import (
     Batch,
@@ -272,7 +271,7 @@ def reconcile(now: dt.datetime | None = None) -> ReconcileReport:
     from .settling import mark_submitted
 
     report = ReconcileReport()
-    now = now or timezone.now()
+    now = now or clock.now()
     task_ids = Receipt.objects.filter(recipient__isnull=True).values_list("task_id", flat=True).distinct()
     for task_id in list(task_ids):
         with transaction.atomic():

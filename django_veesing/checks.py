@@ -16,11 +16,13 @@ E008      ``SIGNATURE`` not a 【signature】 of 2 to 10 characters
 E009      ``OPT_OUT_PHRASES`` or ``OPT_OUT_KEYWORDS`` not a list of texts
 E010      ``CALLBACK_ALLOWED_IPS`` has an entry that is not an address or network
 E011      ``CALLBACK_PROXY_COUNT``, ``CALLBACK_MAX_BODY`` or ``CELERY_FAN_OUT`` not a whole number in range
+E012      ``CLOCK`` not a callable, nor the dotted path of one, that returns an aware datetime
 ========  =================================================================
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import ipaddress
 from collections.abc import Iterable
@@ -29,6 +31,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from .addresses import is_loopback
 from .conf import DEFAULTS, parse_clock
@@ -62,6 +66,7 @@ def check_veesing_settings(app_configs: Any = None, **kwargs: Any) -> list[Check
         _opt_out_phrases,
         _callback_addresses,
         _callback_numbers,
+        _clock,
     ):
         messages.extend(check(config))
     return messages
@@ -203,3 +208,22 @@ def _callback_numbers(config: dict[str, Any]) -> Iterable[CheckMessage]:
                 f"VEESING[{key!r}] must be a whole number from {low} to {high}; it is {value!r}.",
                 id="veesing.E011",
             )
+
+
+def _clock(config: dict[str, Any]) -> Iterable[CheckMessage]:
+    value = config.get("CLOCK")
+    if value is None:
+        return
+    hint = "Leave CLOCK out for Django's timezone.now, or name a function that returns timezone-aware datetimes."
+    try:
+        clock = import_string(value) if isinstance(value, str) else value
+    except ImportError as error:
+        yield Error(f"VEESING['CLOCK'] cannot be imported: {error}.", hint=hint, id="veesing.E012")
+        return
+    try:
+        instant = clock()
+    except Exception as error:  # whatever it is, the app cannot tell the time with it
+        yield Error(f"VEESING['CLOCK'] cannot be called: {error!r}.", hint=hint, id="veesing.E012")
+        return
+    if not isinstance(instant, dt.datetime) or timezone.is_naive(instant):
+        yield Error(f"VEESING['CLOCK'] returned {instant!r}, not an aware datetime.", hint=hint, id="veesing.E012")

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
-from . import phones
+from . import clock, phones
 from .conf import DEFAULT_API_URL, veesing_settings
 from .exceptions import ConfigurationError, InvalidRequest, TransportError, refusal_for
 
@@ -195,7 +195,7 @@ def format_send_time(send_time: datetime) -> str:
     """``send_time`` as the provider reads it: China wall time, ``yyyy-MM-dd HH:mm:ss``."""
     if timezone.is_naive(send_time):
         raise InvalidRequest(_("The send time must carry a time zone (an aware datetime), not a naive one."))
-    if send_time - timezone.now() < MIN_SCHEDULE_AHEAD:
+    if send_time - clock.now() < MIN_SCHEDULE_AHEAD:
         raise InvalidRequest(_("The provider schedules a send only 30 minutes or more ahead; send now instead."))
     return send_time.astimezone(CHINA).strftime(SEND_TIME_FORMAT)
 

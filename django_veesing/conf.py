@@ -38,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     "PREPARED_STATEMENTS": True,  # PostgreSQL (see ``prepared``); False behind PgBouncer in transaction pooling
     # Celery (optional): how many tasks share one campaign's batches.
     "CELERY_FAN_OUT": 4,
+    # The app's clock (``django_veesing.clock``): None for Django's timezone.now, or a
+    # callable returning an aware datetime (or its dotted path), e.g. a test's FakeClock.
+    "CLOCK": None,
 }
 
 

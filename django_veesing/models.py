@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import bulk
+from . import bulk, clock
 from . import content as content_rules
 from .client import MIN_SCHEDULE_AHEAD
 from .conf import veesing_settings
@@ -105,7 +105,7 @@ class Campaign(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT, db_index=True
     )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), default=clock.now, editable=False)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     last_message = models.TextField(_("last message"), blank=True)
@@ -239,7 +239,7 @@ class Campaign(models.Model):
             return
         if timezone.is_naive(at):
             raise CampaignStateError(gettext("The send time must carry a time zone."))
-        if self.schedule_at_provider and at - timezone.now() < MIN_SCHEDULE_AHEAD:
+        if self.schedule_at_provider and at - clock.now() < MIN_SCHEDULE_AHEAD:
             raise CampaignStateError(
                 gettext(
                     "The provider schedules only 30 minutes or more ahead; "
@@ -256,7 +256,7 @@ class Campaign(models.Model):
         updated = Campaign.objects.filter(
             pk=self.pk,
             status__in=[CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.SENDING],
-        ).update(status=CampaignStatus.CANCELLED, finished_at=timezone.now())
+        ).update(status=CampaignStatus.CANCELLED, finished_at=clock.now())
         self.refresh_from_db()
         return bool(updated)
 
@@ -312,7 +312,7 @@ class Batch(models.Model):
     remain_point = models.BigIntegerField(_("balance after"), null=True, blank=True)
     message = models.TextField(_("provider's message"), blank=True)
     claimed_by = models.CharField(_("claimed by"), max_length=200, blank=True)
-    claimed_at = models.DateTimeField(_("claimed"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed"), default=clock.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     first_id = models.BigIntegerField(_("first recipient id"), null=True, blank=True, editable=False)
     last_id = models.BigIntegerField(_("last recipient id"), null=True, blank=True, editable=False)
@@ -388,7 +388,7 @@ class Recipient(models.Model):
 class OptOut(models.Model):
     phone = models.CharField(_("phone"), max_length=11, unique=True)
     source = models.CharField(_("source"), max_length=16, choices=OptOutSource.choices, default=OptOutSource.ADMIN)
-    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    created_at = models.DateTimeField(_("time"), default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("opt-out")
@@ -425,7 +425,7 @@ class Receipt(models.Model):
         Recipient, models.SET_NULL, null=True, blank=True, related_name="receipts", verbose_name=_("recipient")
     )
     raw = models.JSONField(_("as pushed"), default=dict)
-    created_at = models.DateTimeField(_("stored"), auto_now_add=True)
+    created_at = models.DateTimeField(_("stored"), default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("receipt")
@@ -460,7 +460,7 @@ class Reply(models.Model):
     )
     opt_out = models.BooleanField(_("opt-out"), default=False)
     raw = models.JSONField(_("as pushed"), default=dict)
-    created_at = models.DateTimeField(_("stored"), auto_now_add=True)
+    created_at = models.DateTimeField(_("stored"), default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("reply")
@@ -480,7 +480,7 @@ class RejectedPush(models.Model):
     content_type = models.CharField(_("content type"), max_length=200, blank=True)
     kind = models.CharField(_("address"), max_length=16, blank=True)
     remote_addr = models.GenericIPAddressField(_("remote address"), null=True, blank=True)
-    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    created_at = models.DateTimeField(_("time"), default=clock.now, editable=False)
     replayed_at = models.DateTimeField(_("replayed"), null=True, blank=True)
 
     class Meta:
@@ -512,7 +512,7 @@ class ImportJob(models.Model):
     invalid_count = models.PositiveIntegerField(_("invalid"), default=0)
     invalid = models.TextField(_("invalid entries"), blank=True, help_text=_("One “entry,reason” line each."))
     message = models.TextField(_("message"), blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), default=clock.now, editable=False)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:

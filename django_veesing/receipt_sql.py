@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.utils import timezone
 
+from . import clock
 from .models import Batch, Campaign, Receipt, Recipient, RecipientStatus
 from .prepared import Statement, tables
 
@@ -64,7 +64,7 @@ def apply_receipt(
         "code": code,
         "received_at": received_at,
         "raw": json.dumps(raw),  # the jsonb column parses it
-        "now": timezone.now(),
+        "now": clock.now(),
     }
     with connection.cursor() as cursor:
         APPLY.execute(cursor, params)

@@ -31,15 +31,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import batch_sql, prepared, schedule, signals
+from . import batch_sql, clock, prepared, schedule, signals
 from .backlog import skip_opted_out, unclaimed
 from .client import VeesingClient
 from .conf import veesing_settings
@@ -98,11 +96,9 @@ class Sender:
         client: VeesingClient | None = None,
         *,
         worker: str | None = None,
-        clock: Callable[[], dt.datetime] = timezone.now,
     ) -> None:
         self.client = client or self.client_class.from_settings()
         self.worker = worker or worker_name()
-        self.clock = clock
         # A batch the provider accepted, settled with the next claim (``_claims_alone``).
         self._unsettled: tuple[Batch, batch_sql.Settlement] | None = None
 
@@ -110,7 +106,7 @@ class Sender:
 
     def due_campaigns(self) -> list[Campaign]:
         """Scheduled campaigns whose time has come, and campaigns already sending."""
-        now = self.clock()
+        now = clock.now()
         candidates = Campaign.objects.filter(status__in=[CampaignStatus.SCHEDULED, CampaignStatus.SENDING]).order_by(
             "send_at", "id"
         )
@@ -152,7 +148,7 @@ class Sender:
             return True
         if campaign.status != CampaignStatus.SCHEDULED:
             return False
-        now = self.clock()
+        now = clock.now()
         report.waiting = schedule.waits_for(campaign, now)
         if report.waiting:
             return False
@@ -195,7 +191,7 @@ class Sender:
 
     def _still_sending(self, campaign: Campaign, report: SendReport) -> bool:
         """False when quiet hours begin (a cancelled campaign stops at its next claim)."""
-        if campaign.kind == CampaignKind.MARKETING and schedule.in_quiet_hours(self.clock()):
+        if campaign.kind == CampaignKind.MARKETING and schedule.in_quiet_hours(clock.now()):
             report.waiting = "quiet_hours"
             return False
         return True
@@ -256,7 +252,7 @@ class Sender:
             )
             if batch is None:
                 return None
-            batch.state, batch.claimed_by, batch.claimed_at = BatchState.CLAIMED, self.worker, self.clock()
+            batch.state, batch.claimed_by, batch.claimed_at = BatchState.CLAIMED, self.worker, clock.now()
             batch.save(update_fields=["state", "claimed_by", "claimed_at"])
         return batch, list(batch.pending_recipients().order_by("id").values_list("phone", flat=True))
 
@@ -265,7 +261,7 @@ class Sender:
         numbers after its cursor with their phones, the cursor moved past them (one
         statement on PostgreSQL: ``batch_sql``, which first settles the batch accepted
         before it, if one waits). No batch when none is left after it."""
-        size, now = veesing_settings.BATCH_SIZE, self.clock()
+        size, now = veesing_settings.BATCH_SIZE, clock.now()
         if prepared.usable():
             settling = self._unsettled
             outcome = batch_sql.claim_range(campaign.pk, size, self.worker, now, settling[1] if settling else None)
@@ -333,7 +329,7 @@ class Sender:
         report.batches += 1
         try:
             result = self.client.send(
-                phones, campaign.text, send_time=schedule.provider_send_time(campaign, self.clock())
+                phones, campaign.text, send_time=schedule.provider_send_time(campaign, clock.now())
             )
         except TransportError as error:
             if error.maybe_sent:
@@ -360,7 +356,7 @@ class Sender:
             return True
         report.submitted += len(phones)
         settlement = batch_sql.Settlement(
-            batch.pk, result.task_id, result.success_count, result.remain_point, result.message, self.clock()
+            batch.pk, result.task_id, result.success_count, result.remain_point, result.message, clock.now()
         )
         if settle_later and stands_for_rows(batch):
             self._unsettled = batch, settlement
@@ -370,7 +366,7 @@ class Sender:
 
     def _fail(self, campaign: Campaign, message: str) -> None:
         Campaign.objects.filter(pk=campaign.pk).exclude(status=CampaignStatus.CANCELLED).update(
-            status=CampaignStatus.FAILED, last_message=message, finished_at=self.clock()
+            status=CampaignStatus.FAILED, last_message=message, finished_at=clock.now()
         )
         logger.warning("Campaign %s failed: %s", campaign.pk, message)
 
@@ -381,7 +377,7 @@ class Sender:
         if unclaimed(campaign).exists():
             return
         finished = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENDING).update(
-            status=CampaignStatus.SENT, finished_at=self.clock()
+            status=CampaignStatus.SENT, finished_at=clock.now()
         )
         if finished:
             campaign.refresh_from_db()
@@ -391,7 +387,7 @@ class Sender:
     def _settle_abandoned(self, campaign: Campaign) -> None:
         """Claimed batches whose worker died are uncertain: they may have reached the provider."""
         stale_after = dt.timedelta(seconds=2 * (veesing_settings.TIMEOUT + veesing_settings.CONNECT_TIMEOUT) + 60)
-        now = self.clock()
+        now = clock.now()
         for batch in Batch.objects.filter(campaign_id=campaign.pk, state=BatchState.CLAIMED).exclude(
             claimed_by=self.worker
         ):

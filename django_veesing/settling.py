@@ -14,9 +14,8 @@ import logging
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 
-from . import batch_sql, prepared, signals
+from . import batch_sql, clock, prepared, signals
 from .callbacks import link_early_receipts
 from .conf import veesing_settings
 from .models import Batch, BatchState, Campaign, Recipient, RecipientStatus, move_counts
@@ -130,7 +129,7 @@ def requeue(campaign_id: int, recipients: QuerySet[Recipient], **changes: object
 def expire(after_hours: float | None = None, now: dt.datetime | None = None) -> int:
     """Mark submitted numbers with no receipt after ``after_hours`` as expired."""
     hours = veesing_settings.EXPIRE_AFTER_HOURS if after_hours is None else after_hours
-    cutoff = (now or timezone.now()) - dt.timedelta(hours=hours)
+    cutoff = (now or clock.now()) - dt.timedelta(hours=hours)
     expired = 0
     for campaign_id in Campaign.objects.filter(submitted_count__gt=0).values_list("id", flat=True):
         batches = Batch.objects.filter(campaign_id=campaign_id, state=BatchState.SUBMITTED, sent_at__lt=cutoff)

@@ -7,8 +7,7 @@ import datetime as dt
 import os
 import socket
 
-from django.utils import timezone
-
+from . import clock
 from .models import WorkerHeartbeat
 
 
@@ -19,7 +18,7 @@ def worker_name() -> str:
 
 def beat(worker: str, now: dt.datetime | None = None) -> None:
     """Record that ``worker`` is alive (the admin warns when no worker was seen lately)."""
-    WorkerHeartbeat.objects.update_or_create(name=worker, defaults={"seen_at": now or timezone.now()})
+    WorkerHeartbeat.objects.update_or_create(name=worker, defaults={"seen_at": now or clock.now()})
 
 
 def worker_seen_since(moment: dt.datetime) -> bool:

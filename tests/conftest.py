@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import socket
 import threading
@@ -14,7 +15,9 @@ import pytest
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.test.testcases import LiveServerThread
 
-from django_veesing.client import VeesingClient
+from django_veesing import clock as app_clock
+from django_veesing.client import CHINA, VeesingClient
+from django_veesing.clock import FakeClock
 from django_veesing.simulator import Simulator
 
 # The reliability suite runs on its own: `make test-reliability` (PostgreSQL in CI).
@@ -33,10 +36,26 @@ class NoDelayWSGIServer(ThreadedWSGIServer):
 LiveServerThread.server_class = NoDelayWSGIServer
 
 
+#: The instant a test's ``clock`` starts at: a weekday noon in China, outside quiet hours.
+NOON_IN_CHINA = dt.datetime(2026, 11, 26, 12, 0, tzinfo=CHINA)
+
+
+@pytest.fixture
+def clock(settings) -> FakeClock:
+    """The app's clock for this test: noon in China on a fixed day, ticking; move it with
+    ``clock.advance(hours=1)`` or ``clock.set(instant)``. The simulator keeps the same time."""
+    fake = FakeClock(NOON_IN_CHINA)
+    settings.VEESING = {**settings.VEESING, "CLOCK": fake}
+    return fake
+
+
 @pytest.fixture
 def simulator(settings) -> Iterator[Simulator]:
-    """A running simulator that accepts the test settings' credentials; API_URL points at it."""
-    sim = Simulator(seed=20261126, push_delay=0.05, push_backoff=0.05)
+    """A running simulator that accepts the test settings' credentials; API_URL points at it.
+
+    It tells the time by the app's clock, so a test that sets ``clock`` moves the provider
+    (its per-minute and daily caps, its scheduled sends, its receipts' times) along too."""
+    sim = Simulator(seed=20261126, push_delay=0.05, push_backoff=0.05, clock=app_clock.timestamp)
     sim.start()
     settings.VEESING = {**settings.VEESING, "API_URL": sim.url}
     yield sim

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from django_veesing import clock as app_clock
 from django_veesing import prepared, receipt_sql, signals
 from django_veesing.callbacks import is_opt_out, reconcile
 from django_veesing.client import CHINA
@@ -61,7 +62,7 @@ def sent(make_campaign):
     campaign = make_campaign(["13800138000", "13900139000", "13700137000"])
     batch = Batch.objects.create(campaign=campaign, size=3)
     Recipient.objects.filter(campaign=campaign).update(batch=batch)
-    mark_submitted(batch, TASK, 3, 100, "成功", dt.datetime(2026, 11, 26, 12, 0, tzinfo=CHINA))
+    mark_submitted(batch, TASK, 3, 100, "成功", app_clock.now())
     campaign.refresh_from_db()
     return campaign
 
@@ -125,21 +126,21 @@ def test_early_receipt_is_linked_when_the_task_id_commits(client, make_campaign)
     Recipient.objects.filter(campaign=campaign).update(batch=batch)
     assert push(client, receipt(task="EARLY")).status_code == 200
     assert Receipt.objects.get().recipient is None
-    mark_submitted(batch, "EARLY", 1, 10, "成功", dt.datetime(2026, 11, 26, 12, 0, tzinfo=CHINA))
+    mark_submitted(batch, "EARLY", 1, 10, "成功", app_clock.now())
     assert Receipt.objects.get().recipient == recipient()
     assert recipient().status == RecipientStatus.DELIVERED
     campaign.refresh_from_db()
     assert (campaign.submitted_count, campaign.delivered_count) == (0, 1)
 
 
-def test_reconcile_settles_an_uncertain_batch_from_its_receipts(client, make_campaign):
+def test_reconcile_settles_an_uncertain_batch_from_its_receipts(client, make_campaign, clock):
     campaign = make_campaign(["13800138000", "13900139000"])
     batch = Batch.objects.create(campaign=campaign, size=2, state=BatchState.UNCERTAIN)
     Recipient.objects.filter(campaign=campaign).update(batch=batch)
     push(client, receipt(task="LOST"))
     assert reconcile().batches_found == 0  # too recent: maybe just early
-    later = dt.datetime.now(CHINA) + dt.timedelta(minutes=10)
-    report = reconcile(now=later)
+    clock.advance(minutes=10)
+    report = reconcile()
     assert (report.batches_found, report.linked) == (1, 1)
     batch.refresh_from_db()
     assert (batch.state, batch.task_id) == (BatchState.SUBMITTED, "LOST")
@@ -426,7 +427,7 @@ def test_receipt_racing_its_batch_commit_is_not_left_unmatched(make_campaign):
     def settle():
         try:
             with transaction.atomic():
-                mark_submitted(batch, "RACE", 1, 10, "成功", dt.datetime(2026, 11, 26, 12, 0, tzinfo=CHINA))
+                mark_submitted(batch, "RACE", 1, 10, "成功", app_clock.now())
                 settled.set()
                 release.wait(10)
         except Exception as error:  # pragma: no cover - reported below

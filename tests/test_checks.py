@@ -1,5 +1,7 @@
 """Each system check, by its stable id."""
 
+import datetime as dt
+
 import pytest
 from django.core.checks import Error, Warning
 
@@ -132,3 +134,23 @@ def test_whole_numbers_in_range(settings, key, value):
     settings.VEESING = {**GOOD, key: value}
     (message,) = check_veesing_settings()
     assert message.id == "veesing.E011" and key in message.msg
+
+
+def test_a_clock_may_be_a_callable_or_its_dotted_path(settings):
+    assert ids(settings, {**GOOD, "CLOCK": "django.utils.timezone.now"}) == []
+    assert ids(settings, {**GOOD, "CLOCK": lambda: dt.datetime.now(dt.UTC)}) == []
+
+
+@pytest.mark.parametrize(
+    "clock,said",
+    [
+        ("myproject.nowhere.now", "cannot be imported"),
+        (42, "cannot be called"),
+        (dt.datetime.now, "not an aware datetime"),  # naive
+        ("time.time", "not an aware datetime"),
+    ],
+)
+def test_a_clock_that_cannot_tell_aware_time_is_refused(settings, clock, said):
+    settings.VEESING = {**GOOD, "CLOCK": clock}
+    (message,) = check_veesing_settings()
+    assert message.id == "veesing.E012" and said in message.msg

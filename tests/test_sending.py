@@ -21,21 +21,17 @@ from django_veesing.states import having_status, with_current
 
 from .conftest import connected, mobiles
 
-NOON_IN_CHINA = dt.datetime(2026, 11, 26, 12, 0, tzinfo=CHINA)
 
-
-class Clock:
-    def __init__(self, now: dt.datetime = NOON_IN_CHINA) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
+@pytest.fixture(autouse=True)
+def noon(clock):
+    """Every test here starts at noon in China (outside quiet hours) by the app's clock."""
+    return clock
 
 
 @pytest.fixture
 def sender(simulator, settings):
     settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 1000}
-    return Sender(clock=Clock())
+    return Sender()
 
 
 def statuses(campaign):
@@ -100,7 +96,7 @@ on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="th
 def round_trips(make_campaign, batches, start):
     """Queries to send a notification campaign of ``batches`` batches of 10, once started."""
     campaign = make_campaign(mobiles(10 * batches, start=start))
-    sender = Sender(clock=Clock())
+    sender = Sender()
     sender._start(campaign, SendReport(campaign.pk))
     with CaptureQueriesContext(connection) as queries:
         sender.send(campaign)
@@ -152,7 +148,7 @@ def test_a_worker_settles_each_batch_with_its_next_claim_in_one_round_trip(simul
 def test_a_receipt_that_beats_its_batch_settlement_is_linked_by_the_next_claim(simulator, make_campaign, settings):
     settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 2}
     campaign = make_campaign(mobiles(4))
-    sender = Sender(clock=Clock())
+    sender = Sender()
     send = sender.client.send
     early = []
 
@@ -202,11 +198,11 @@ def test_a_failed_campaign_with_numbers_added_sends_the_rest_and_the_new_once(si
     simulator.configure(per_minute_limit=False)
     campaign = make_campaign(mobiles(8))
     simulator.inject("unknown", next_n=1, path="/group", after=1)  # the second batch is refused
-    assert Sender(clock=Clock()).send(campaign).campaign_failed
+    assert Sender().send(campaign).campaign_failed
     campaign.refresh_from_db()
     campaign.schedule()
     assert campaign.add_recipients(mobiles(3, start=13700000000)).added == 3
-    Sender(clock=Clock()).send(campaign)
+    Sender().send(campaign)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SENT and campaign.submitted_count == 11
     assert simulator.record.accepted == dict.fromkeys(mobiles(8) + mobiles(3, start=13700000000), 1)
@@ -216,13 +212,13 @@ def test_retried_failures_go_out_in_queued_batches_once_each(simulator, make_cam
     settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 3}
     simulator.configure(per_minute_limit=False)
     campaign = make_campaign(mobiles(7))
-    Sender(clock=Clock()).send(campaign)
+    Sender().send(campaign)
     Recipient.objects.filter(campaign=campaign).update(status=RecipientStatus.FAILED)
     campaign.recount()
     assert retry_failed(campaign) == 7
     queued = Batch.objects.filter(campaign=campaign, state=BatchState.QUEUED)
     assert sorted(b.recipients.count() for b in queued) == [1, 3, 3]
-    Sender(clock=Clock()).send(campaign)
+    Sender().send(campaign)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SENT and campaign.submitted_count == 7
     assert simulator.record.accepted == dict.fromkeys(mobiles(7), 2)  # once, then once more on request
@@ -252,7 +248,7 @@ def test_opt_out_during_sending_is_honoured(simulator, sender, make_campaign, se
         OptOut.objects.get_or_create(phone="13800000003")
 
     with connected({signals.batch_submitted: opt_out_late}):
-        Sender(clock=Clock()).send(campaign)
+        Sender().send(campaign)
     assert statuses(campaign)["13800000003"] == RecipientStatus.SKIPPED
     assert "13800000003" not in simulator.record.accepted
 
@@ -260,7 +256,7 @@ def test_opt_out_during_sending_is_honoured(simulator, sender, make_campaign, se
 def test_provider_unreachable_keeps_numbers_pending_then_sends(simulator, make_campaign, settings, closed_port):
     campaign = make_campaign(mobiles(10))
     settings.VEESING = {**settings.VEESING, "API_URL": f"http://127.0.0.1:{closed_port}", "CHECK_BALANCE": False}
-    report = Sender(clock=Clock()).send(campaign)
+    report = Sender().send(campaign)
     assert "could not connect" in report.message
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SENDING
@@ -270,7 +266,7 @@ def test_provider_unreachable_keeps_numbers_pending_then_sends(simulator, make_c
     assert set(queued.recipients.values_list("phone", flat=True)) == set(mobiles(10))
     assert not released.recipients.exists()
     settings.VEESING = {**settings.VEESING, "API_URL": simulator.url}
-    Sender(clock=Clock()).send(campaign)
+    Sender().send(campaign)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SENT and campaign.submitted_count == 10
     assert simulator.record.accepted == dict.fromkeys(mobiles(10), 1)
@@ -282,13 +278,13 @@ def test_uncertain_batch_is_not_resent_until_an_operator_says_so(simulator, make
     simulator.configure(per_minute_limit=False)
     campaign = make_campaign(mobiles(10))
     simulator.inject(fault, next_n=1, path="/group", seconds=2)
-    report = Sender(clock=Clock()).send(campaign)
+    report = Sender().send(campaign)
     assert report.uncertain == 1 and report.message
     uncertain = Batch.objects.get(campaign=campaign, state=BatchState.UNCERTAIN)
     assert uncertain.message == report.message
     uncertain_phones = set(uncertain.recipients.values_list("phone", flat=True))
     assert len(uncertain_phones) == 5
-    Sender(clock=Clock()).send(campaign)  # a rerun sends the rest, not the uncertain batch
+    Sender().send(campaign)  # a rerun sends the rest, not the uncertain batch
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SENT
     assert (campaign.submitted_count, campaign.pending_count) == (5, 5)
@@ -296,7 +292,7 @@ def test_uncertain_batch_is_not_resent_until_an_operator_says_so(simulator, make
     assert sum(simulator.record.accepted.values()) == 10  # the provider did get all ten
     assert resend_uncertain(campaign) == 5
     assert campaign.status == CampaignStatus.SCHEDULED
-    Sender(clock=Clock()).send(campaign)
+    Sender().send(campaign)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SENT and campaign.submitted_count == 10
     assert set(simulator.record.sent_more_than_once()) == uncertain_phones
@@ -317,7 +313,7 @@ def test_account_refusals_fail_the_campaign(simulator, make_campaign, settings, 
     settings.VEESING = {**settings.VEESING, "CHECK_BALANCE": False}
     campaign = make_campaign(mobiles(5))
     simulator.configure(**setup)
-    report = Sender(clock=Clock()).send(campaign)
+    report = Sender().send(campaign)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.FAILED and report.campaign_failed
     assert message in campaign.last_message and message in report.message
@@ -330,7 +326,7 @@ def test_account_refusals_fail_the_campaign(simulator, make_campaign, settings, 
 def test_unknown_refusal_fails_the_campaign(simulator, make_campaign):
     campaign = make_campaign(mobiles(3))
     simulator.inject("unknown", next_n=1, path="/group")
-    report = Sender(clock=Clock()).send(campaign)
+    report = Sender().send(campaign)
     assert report.campaign_failed and "未知原因" in report.message
 
 
@@ -338,7 +334,7 @@ def test_number_refusals_fail_those_numbers_and_the_campaign_goes_on(simulator, 
     settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 3}
     campaign = make_campaign(mobiles(9))
     VeesingClient.from_settings().send(["13800000004"], "【维信测试】先发一条")  # now inside its one-minute window
-    report = Sender(clock=Clock()).send(campaign)
+    report = Sender().send(campaign)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SENT
     assert (campaign.failed_count, campaign.submitted_count) == (3, 6)
@@ -355,7 +351,7 @@ def test_each_number_refusal_fails_only_its_batch(simulator, make_campaign, sett
     settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 2}
     campaign = make_campaign(mobiles(4))
     simulator.inject("raw", next_n=1, path="/group", body={"returnStatus": "0", "message": message})
-    report = Sender(clock=Clock()).send(campaign)
+    report = Sender().send(campaign)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SENT
     assert (campaign.failed_count, campaign.submitted_count, report.failed) == (2, 2, 2)
@@ -369,7 +365,7 @@ def test_account_daily_limit_stops_the_campaign(simulator, make_campaign, settin
     settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 2}
     simulator.configure(account_daily_cap=3)
     campaign = make_campaign(mobiles(6))
-    report = Sender(clock=Clock()).send(campaign)
+    report = Sender().send(campaign)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.FAILED and "当日发送量" in report.message
     assert (campaign.submitted_count, campaign.pending_count, campaign.failed_count) == (2, 4, 0)
@@ -378,7 +374,7 @@ def test_account_daily_limit_stops_the_campaign(simulator, make_campaign, settin
 def test_balance_below_cost_does_not_start(simulator, make_campaign):
     simulator.configure(balance=9)
     campaign = make_campaign(mobiles(10))
-    report = Sender(clock=Clock()).send(campaign)
+    report = Sender().send(campaign)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.FAILED
     assert "(9 messages)" in campaign.last_message and "(10 messages)" in campaign.last_message
@@ -389,7 +385,7 @@ def test_balance_below_cost_does_not_start(simulator, make_campaign):
 def test_the_balance_check_refused_fails_the_campaign_before_any_send(simulator, make_campaign):
     campaign = make_campaign(mobiles(5))
     simulator.configure(app_key="another-key")  # the balance call is refused like any call
-    report = Sender(clock=Clock()).send(campaign)
+    report = Sender().send(campaign)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.FAILED and report.campaign_failed
     assert "账号或密码错误" in campaign.last_message and report.message == campaign.last_message
@@ -400,13 +396,13 @@ def test_the_balance_check_refused_fails_the_campaign_before_any_send(simulator,
 def test_the_balance_unreadable_leaves_the_campaign_scheduled(simulator, make_campaign, settings, closed_port):
     campaign = make_campaign(mobiles(5))
     settings.VEESING = {**settings.VEESING, "API_URL": f"http://127.0.0.1:{closed_port}"}
-    report = Sender(clock=Clock()).send(campaign)
+    report = Sender().send(campaign)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SCHEDULED == report.status  # tried again on the next run
     assert report.message.startswith("Could not ask the provider for the balance")
     assert not campaign.batches.exists()
     settings.VEESING = {**settings.VEESING, "API_URL": simulator.url}
-    assert Sender(clock=Clock()).send(campaign).status == CampaignStatus.SENT
+    assert Sender().send(campaign).status == CampaignStatus.SENT
 
 
 @pytest.mark.django_db(transaction=True)
@@ -416,7 +412,7 @@ def test_cancel_while_sending_stops_at_the_next_claim(simulator, make_campaign, 
     sent and settled, no later one is claimed."""
     settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 2}
     campaign = make_campaign(mobiles(6), kind=kind)
-    sender = Sender(clock=Clock())
+    sender = Sender()
     send = sender.client.send
 
     def send_and_cancel(phones, *args, **kwargs):
@@ -444,84 +440,83 @@ def test_signals(simulator, make_campaign, settings):
         signals.campaign_finished: lambda sender, campaign, **kw: seen.append(("finished", campaign.status)),
     }
     with connected(receivers):
-        Sender(clock=Clock()).send(make_campaign(mobiles(3)))
+        Sender().send(make_campaign(mobiles(3)))
     assert seen == [("started", "sending"), ("batch", "submitted"), ("batch", "submitted"), ("finished", "sent")]
 
 
-def test_waits_for_send_at(simulator, make_campaign):
+def test_waits_for_send_at(simulator, make_campaign, clock):
     campaign = make_campaign(mobiles(2), schedule=False)
-    campaign.schedule(NOON_IN_CHINA + dt.timedelta(hours=1))
-    clock = Clock()
-    sender = Sender(clock=clock)
+    campaign.schedule(clock() + dt.timedelta(hours=1))
+    sender = Sender()
     assert sender.send_due() == []
-    clock.now += dt.timedelta(hours=1)
+    clock.advance(hours=1)
     (report,) = sender.send_due()
     assert report.status == CampaignStatus.SENT and report.submitted == 2
 
 
-def test_quiet_hours_hold_marketing_but_not_notifications(simulator, make_campaign):
-    evening = Clock(dt.datetime(2026, 11, 26, 21, 0, tzinfo=CHINA))
+def test_quiet_hours_hold_marketing_but_not_notifications(simulator, make_campaign, clock):
+    clock.set(dt.datetime(2026, 11, 26, 21, 0, tzinfo=CHINA))  # evening
     marketing = make_campaign(mobiles(2), kind="marketing")
     notice = make_campaign(mobiles(2, start=13900000000), kind="notification")
-    reports = {r.campaign_id: r for r in Sender(clock=evening).send_due()}
+    reports = {r.campaign_id: r for r in Sender().send_due()}
     assert marketing.pk not in reports  # not due yet
     assert reports[notice.pk].status == CampaignStatus.SENT
-    report = Sender(clock=evening).send(marketing)
+    report = Sender().send(marketing)
     assert report.waiting == "quiet_hours" and report.status == CampaignStatus.SCHEDULED
-    morning = Clock(dt.datetime(2026, 11, 27, 8, 0, tzinfo=CHINA))
-    (report,) = Sender(clock=morning).send_due()
+    clock.set(dt.datetime(2026, 11, 27, 8, 0, tzinfo=CHINA))  # morning
+    (report,) = Sender().send_due()
     assert report.campaign_id == marketing.pk and report.status == CampaignStatus.SENT
 
 
-def test_quiet_hours_setting_can_be_disabled(simulator, make_campaign, settings):
+def test_quiet_hours_setting_can_be_disabled(simulator, make_campaign, settings, clock):
     settings.VEESING = {**settings.VEESING, "QUIET_HOURS": None}
     campaign = make_campaign(mobiles(2), kind="marketing")
-    report = Sender(clock=Clock(dt.datetime(2026, 11, 26, 23, 0, tzinfo=CHINA))).send(campaign)
+    clock.set(dt.datetime(2026, 11, 26, 23, 0, tzinfo=CHINA))
+    report = Sender().send(campaign)
     assert report.status == CampaignStatus.SENT
 
 
-def test_scheduled_at_the_provider(simulator, make_campaign):
+def test_scheduled_at_the_provider(simulator, make_campaign, clock):
     campaign = make_campaign(mobiles(2), schedule=False)
-    import django.utils.timezone as tz
-
-    at = tz.now() + dt.timedelta(hours=3)
+    at = clock() + dt.timedelta(hours=3)
     campaign.schedule(at, at_provider=True)
-    (report,) = Sender(clock=tz.now).send_due()
+    (report,) = Sender().send_due()
     assert report.status == CampaignStatus.SENT
     expected = at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
     assert simulator.record.group_requests()[0].fields["sendTime"] == expected
 
 
-def test_abandoned_claim_of_a_dead_worker_becomes_uncertain(simulator, make_campaign):
+def test_abandoned_claim_of_a_dead_worker_becomes_uncertain(simulator, make_campaign, clock):
     campaign = make_campaign(mobiles(4))
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING)
     batch = Batch.objects.create(campaign=campaign, size=2, claimed_by="nohost-really:1")
     Recipient.objects.filter(phone__in=mobiles(2)).update(batch=batch)
     dead = Batch.objects.create(campaign=campaign, size=0, claimed_by=f"{socket.gethostname()}:999999")
-    Sender(clock=Clock()).send(campaign)
+    Sender().send(campaign)
     assert Batch.objects.get(pk=dead.pk).state == BatchState.UNCERTAIN
     campaign.refresh_from_db()
     # The other host's claim is recent: the campaign waits for it rather than finishing.
     assert campaign.status == CampaignStatus.SENDING
     assert Batch.objects.get(pk=batch.pk).state == BatchState.CLAIMED
-    later = Clock(dt.datetime.now(CHINA) + dt.timedelta(minutes=10))
-    Sender(clock=later).send(campaign)
+    clock.advance(minutes=10)
+    Sender().send(campaign)
     assert Batch.objects.get(pk=batch.pk).state == BatchState.UNCERTAIN
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SENT
     assert set(simulator.record.accepted) == set(mobiles(4)[2:])
 
 
-def test_expire(simulator, sender, make_campaign):
+def test_expire(simulator, sender, make_campaign, clock):
     campaign = make_campaign(mobiles(3))
     sender.send(campaign)
+    clock.advance(hours=71)
     assert expire(72) == 0
-    later = dt.datetime.now(CHINA) + dt.timedelta(hours=73)
-    assert expire(72, now=later) == 3
+    clock.advance(hours=2)
+    assert expire(72) == 3
     campaign.refresh_from_db()
     assert (campaign.submitted_count, campaign.expired_count) == (0, 3)
     assert set(statuses(campaign).values()) == {RecipientStatus.EXPIRED}
-    assert expire(72, now=later) == 0  # nothing twice
+    assert expire(72) == 0  # nothing twice
 
 
 def test_a_submitted_batch_stands_for_its_rows_until_a_number_changes(simulator, sender, make_campaign):

@@ -11,10 +11,10 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Q
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
+from .. import clock
 from ..client import VeesingClient
 from ..exceptions import VeesingError
 from ..models import Campaign, CampaignStatus, ImportJob, ImportStatus
@@ -81,7 +81,7 @@ class WorkerBannerMixin:
 
 
 def warn_if_no_worker(request: HttpRequest) -> None:
-    now = timezone.now()
+    now = clock.now()
     due = Q(status=CampaignStatus.SENDING) | Q(status=CampaignStatus.SCHEDULED) & (
         Q(send_at__isnull=True) | Q(send_at__lte=now)
     )

@@ -7,10 +7,10 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .. import clock
 from ..callbacks import take_body
 from ..models import Batch, Campaign, OptOut, OptOutSource, Receipt, Recipient, RecipientStatus, RejectedPush, Reply
 from ..phones import InvalidPhone, normalise
@@ -185,7 +185,7 @@ def replay(modeladmin: RejectedPushAdmin, request: HttpRequest, queryset: QueryS
         except PushRejected as rejected:
             failed.append(f"{push.pk}: {rejected.errors}")
             continue
-        RejectedPush.objects.filter(pk=push.pk).update(replayed_at=timezone.now())
+        RejectedPush.objects.filter(pk=push.pk).update(replayed_at=clock.now())
         done += 1
     modeladmin.message_user(request, _("%(count)d push(es) replayed.") % {"count": done})
     if failed:

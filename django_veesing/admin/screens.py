@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .. import clock
 from ..backlog import plan, resend_uncertain, retry_failed, unclaimed
 from ..conf import veesing_settings
 from ..exceptions import CampaignStateError, ContentError
@@ -274,7 +275,7 @@ def _import_now(campaign: Campaign, name: str, entries: Iterator[str]) -> Import
         duplicates=result.duplicates,
         invalid_count=result.invalid_count,
         invalid="\n".join(f"{entry},{reason}" for entry, reason in result.invalid),
-        finished_at=timezone.now(),
+        finished_at=clock.now(),
     )
 
 

@@ -215,7 +215,7 @@ class Simulator:
         kept = {k: v for k, v in fields.items() if k not in ("appKey", "phone")}
         numbers = outcome.numbers if outcome else _numbers(fields)
         record = RequestRecord(
-            time=time.time(),
+            time=self.provider.clock(),
             method=method,
             path=path,
             remote=remote,
