@@ -24,6 +24,17 @@ def in_quiet_hours(at: dt.datetime) -> bool:
     return clock >= start or clock < end  # the window wraps past midnight
 
 
+def quiet_hours_end(at: dt.datetime) -> dt.datetime | None:
+    """When the quiet window that ``at`` falls in ends (aware, China time); None outside it."""
+    if not in_quiet_hours(at):
+        return None
+    window = veesing_settings.QUIET_HOURS
+    assert window is not None  # in_quiet_hours is False without one
+    china = at.astimezone(CHINA)
+    end = china.replace(hour=window[1].hour, minute=window[1].minute, second=0, microsecond=0)
+    return end if end > china else end + dt.timedelta(days=1)
+
+
 def provider_send_time(campaign: Campaign, now: dt.datetime) -> dt.datetime | None:
     """The ``sendTime`` to hand the provider, when the provider schedules this campaign."""
     if campaign.schedule_at_provider and campaign.send_at and campaign.send_at - now >= MIN_SCHEDULE_AHEAD:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import html
 import io
 from urllib.parse import urlencode
 
@@ -14,6 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from django_veesing.client import CHINA
 from django_veesing.imports import INLINE_LIMIT, run_queued_imports
 from django_veesing.models import Batch, Campaign, CampaignStatus, ImportJob, OptOut, Recipient, RejectedPush
 from django_veesing.sending import Sender
@@ -324,3 +327,16 @@ def test_numbers_a_batch_stands_for_show_as_submitted(simulator, operator, make_
     response = client.get(url("campaign_export", campaign.pk))
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert {(row[1], row[2]) for row in rows[1:]} == {("submitted", batch.task_id)}
+
+
+def test_a_campaign_held_by_quiet_hours_says_until_when_and_why(simulator, operator, campaign, clock):
+    clock.set(dt.datetime(2026, 11, 26, 22, 30, tzinfo=CHINA))
+    campaign.schedule()
+    client = logged_in(operator)
+    page = html.unescape(client.get(url("campaign_change", campaign.pk)).content.decode())
+    assert "quiet hours (20:00–08:00 China time)" in page
+    assert "from 2026-11-27 08:00 China time" in page and 'VEESING["QUIET_HOURS"]' in page
+    chinese = client.get(url("campaign_change", campaign.pk), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "免打扰" in html.unescape(chinese)
+    clock.set(dt.datetime(2026, 11, 27, 8, 0, tzinfo=CHINA))
+    assert 'id="veesing-waiting"' not in client.get(url("campaign_change", campaign.pk)).content.decode()

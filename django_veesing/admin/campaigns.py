@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .. import clock, schedule
 from ..backlog import plan
 from ..client import CHINA
 from ..conf import veesing_settings
@@ -247,7 +248,25 @@ def campaign_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]
         ],
         "veesing_timeline": timeline(campaign),
         "veesing_uncertain": campaign.batches.filter(state="uncertain").count(),
+        "veesing_waiting": quiet_hours_notice(campaign),
     }
+
+
+def quiet_hours_notice(campaign: Campaign) -> str:
+    """A sentence for a due marketing campaign held by the quiet hours; "" otherwise."""
+    now = clock.now()
+    if campaign.status == CampaignStatus.SCHEDULED:
+        held = schedule.waits_for(campaign, now) == "quiet_hours"
+    else:
+        held = campaign.status == CampaignStatus.SENDING and campaign.is_marketing and schedule.in_quiet_hours(now)
+    resume = schedule.quiet_hours_end(now) if held else None
+    window = veesing_settings.QUIET_HOURS
+    if resume is None or window is None:
+        return ""
+    return _(
+        "Waiting for the quiet hours (%(start)s–%(end)s China time) to end: marketing texts go out "
+        'from %(resume)s China time. The setting VEESING["QUIET_HOURS"] sets the window; None turns it off.'
+    ) % {"start": f"{window[0]:%H:%M}", "end": f"{window[1]:%H:%M}", "resume": f"{resume:%Y-%m-%d %H:%M}"}
 
 
 def timeline(campaign: Campaign, buckets: int = 24) -> list[dict[str, Any]]:
