@@ -5,6 +5,10 @@ import tempfile
 
 import environ
 
+from tests.shifted_time import start_from_environment
+
+start_from_environment()  # CI's shifted passes: VEESING_TEST_TIME_SHIFT=+730d, or "china 23:00"
+
 SECRET_KEY = "tests-only"
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
