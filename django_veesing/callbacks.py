@@ -227,12 +227,13 @@ def _recipient_of_reply(task_id: str, phone: str) -> Recipient | None:
 # -- a whole pushed body ---------------------------------------------------------------------
 
 
-def take_body(raw: bytes, content_type: str, kind: str | None = None) -> int:
-    """Validate every event of a pushed body, then store and apply them; the count taken.
+def take_body(raw: bytes, content_type: str, kind: str | None = None, query: str = "") -> int:
+    """Validate every event of a push (its body, or ``query`` for an empty body), then
+    store and apply them; the count taken.
 
     Raises ``PushRejected`` (naming each bad field) before anything is written.
     """
-    events = [(*validate(event, kind), event) for event in parse_body(raw, content_type)]
+    events = [(*validate(event, kind), event) for event in parse_body(raw, content_type, query)]
     for event_kind, data, event in events:
         (take_receipt if event_kind == RECEIPT else take_reply)(data, event)
     return len(events)

@@ -1,7 +1,8 @@
 """Reading a pushed body into events, and DRF serializers that validate each event.
 
-The provider posts one form-encoded event per request; sibling providers post a JSON
-object or a JSON list of events, so those are read too. Times carry no zone: they are
+The provider posts one form-encoded event per request; other push clients send the same
+fields as multipart/form-data, as a JSON object or list of events, or in the query string
+of an empty POST, so every one of those is read. Times carry no zone: they are
 China time, written ``2019-07-23 17:00:00``, unpadded (``2013-9-17 17:38:08``) or with
 slashes (``2016/1/26 11:02:08``).
 """
@@ -9,11 +10,13 @@ slashes (``2016/1/26 11:02:08``).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 from typing import Any
 from urllib.parse import parse_qsl
 
+from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
@@ -35,23 +38,24 @@ class PushRejected(Exception):
         self.errors = errors
 
 
-def parse_body(raw: bytes, content_type: str) -> list[dict[str, Any]]:
-    """The events of a pushed body: a form, a JSON object, or a JSON list of objects."""
+def parse_body(raw: bytes, content_type: str, query: str = "") -> list[dict[str, Any]]:
+    """The events of a push: a url-encoded or multipart form, a JSON object, a JSON list of
+    objects, or (for an empty body) the fields of the query string ``query``."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise PushRejected({"body": [_("The body is not UTF-8 text.")]}) from None
-    if content_type.lower().startswith("multipart/"):
-        raise PushRejected(
-            {"body": [_("Send the fields as application/x-www-form-urlencoded or as JSON, not multipart.")]}
-        )
     stripped = text.lstrip()
-    if "json" in content_type.lower() or stripped[:1] in ("{", "["):
+    if content_type.lower().startswith("multipart/"):
+        events = [_multipart_event(raw, content_type)]
+    elif "json" in content_type.lower() or stripped[:1] in ("{", "["):
         events = _json_events(stripped)
-    elif not text.strip():
-        raise PushRejected({"body": [_("The body is empty.")]})
     else:
         events = [dict(parse_qsl(text, keep_blank_values=True))]
+    if events == [{}] and query.strip():  # an empty body (or empty form): the fields came in the URL
+        events = [dict(parse_qsl(query, keep_blank_values=True))]
+    if events == [{}]:
+        raise PushRejected({"body": [_("The body is empty.")]})
     if not all(_storable(event) for event in events):
         raise PushRejected({"body": [_("The body holds NUL or unpaired surrogate characters.")]})
     return events
@@ -66,6 +70,16 @@ def _storable(value: Any) -> bool:
     if isinstance(value, list):
         return all(_storable(v) for v in value)
     return True
+
+
+def _multipart_event(raw: bytes, content_type: str) -> dict[str, Any]:
+    """The text fields of a multipart/form-data body (a file part is not an event field)."""
+    meta = {"CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(raw))}
+    try:
+        fields, _files = MultiPartParser(meta, io.BytesIO(raw), [], "utf-8").parse()
+    except (MultiPartParserError, ValueError) as error:
+        raise PushRejected({"body": [_("The multipart body cannot be read: %(error)s") % {"error": error}]}) from None
+    return {key: fields.get(key) for key in fields}
 
 
 def _json_events(text: str) -> list[dict[str, Any]]:

@@ -73,7 +73,7 @@ class CallbackView(View):
             errors = {"body": [_("The body is larger than %(limit)d bytes.") % {"limit": limit}]}
             return self._reject(errors, raw, content_type, remote, status=413)
         try:
-            take_body(raw, content_type, self.kind)
+            take_body(raw, content_type, self.kind, request.META.get("QUERY_STRING", ""))
         except PushRejected as rejected:
             return self._reject(rejected.errors, raw, content_type, remote)
         return HttpResponse("ok", content_type="text/plain; charset=utf-8")

@@ -233,10 +233,42 @@ def test_bad_push_is_400_naming_each_field_and_kept(client, sent, data, fields):
     assert recipient().status == RecipientStatus.SUBMITTED
 
 
-def test_multipart_is_refused_with_a_reason(client, sent):
-    response = client.post(url(), receipt())  # the test client's default: multipart/form-data
+ENCODINGS = {
+    "url-encoded form": lambda client, event: client.post(url(), urlencode(event), content_type=FORM),
+    "multipart form": lambda client, event: client.post(url(), event),  # the test client's default
+    "JSON object": lambda client, event: client.post(url(), json.dumps(event), content_type="application/json"),
+    "JSON list": lambda client, event: client.post(url(), json.dumps([event]), content_type="application/json"),
+    "query string": lambda client, event: client.post(f"{url()}?{urlencode(event)}"),
+}
+
+
+@pytest.mark.parametrize("encoding", sorted(ENCODINGS))
+def test_the_same_receipt_is_taken_in_every_encoding(client, sent, encoding):
+    response = ENCODINGS[encoding](client, receipt())
+    assert (response.status_code, response.content) == (200, b"ok")
+    stored = Receipt.objects.get()
+    assert (stored.task_id, stored.phone, stored.code, stored.recipient) == (
+        TASK,
+        "13800138000",
+        "DELIVRD",
+        recipient(),
+    )
+    assert recipient().status == RecipientStatus.DELIVERED
+    assert ENCODINGS[encoding](client, receipt()).status_code == 200  # the provider retrying
+    assert Receipt.objects.count() == 1 and not RejectedPush.objects.exists()
+
+
+def test_a_multipart_body_that_cannot_be_read_is_400_and_kept(client, sent):
+    body = b'--x\r\nContent-Disposition: form-data; name="mobile"\r\n\r\n13800138000'  # never closed
+    response = client.post(url(), body, content_type="multipart/form-data; boundary=x")
     assert response.status_code == 400
-    assert "x-www-form-urlencoded" in response.json()["errors"]["body"][0]
+    assert RejectedPush.objects.get().content_type.startswith("multipart/")
+    assert recipient().status == RecipientStatus.SUBMITTED
+
+
+def test_an_empty_push_is_400(client, sent):
+    response = client.post(url(), b"", content_type=FORM)
+    assert response.status_code == 400 and "empty" in response.json()["errors"]["body"][0]
 
 
 def test_bodies_that_are_not_utf8_or_json(client, sent):
