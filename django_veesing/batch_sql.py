@@ -1,10 +1,12 @@
 """Claiming and settling a batch in one PostgreSQL statement each, and both in one round trip.
 
-The ORM path (``sending``) takes four queries to claim a batch (the campaign's status
-and cursor under a lock, the next pending rows, the cursor moved, the batch row) and
-three to settle it (the batch, the campaign's counts, early receipts); each ORM query
-costs more to build than PostgreSQL takes to run it. On PostgreSQL the claim is one
-prepared statement and the settlement another, with the same rules.
+The ORM path (``sending``) takes five queries to claim a batch (the campaign's status
+and cursor under a lock, the next pending rows, the cursor moved, the batch row, the rows
+linked to it) and four to settle it (the batch, its rows, the campaign's counts, early
+receipts); each ORM query costs more to build than PostgreSQL takes to run it. On
+PostgreSQL the claim is one prepared statement and the settlement another, with the same
+rules: a claim links its numbers to the batch (pending, with their batch: in flight), a
+settlement marks them submitted with the task id, one UPDATE a batch either way.
 
 A worker sending a notification campaign settles each batch together with its next
 claim: the two statements go in one string, so one round trip and one commit a batch
@@ -96,10 +98,10 @@ def has_early_receipts(task_id: str) -> bool:
 
 
 def settle_submitted(settlement: Settlement) -> bool:
-    """A claimed range batch accepted by the provider: the batch and the campaign's counts.
+    """A claimed batch accepted by the provider: the batch, its numbers (submitted, with
+    the task id) and the campaign's counts.
 
-    False when the batch was no longer claimed (settled meanwhile). The batch stands for
-    its rows, so none is written (see ``states``).
+    False when the batch was no longer claimed (settled meanwhile).
     """
     with connection.cursor() as cursor:
         SETTLE.execute(cursor, settlement.params())
@@ -136,6 +138,10 @@ def _claim_statement() -> str:
             SELECT %(campaign_id)s, '{BatchState.CLAIMED}', size, '', '', %(worker)s, %(now)s, first_id, last_id
             FROM taken WHERE size > 0
             RETURNING id
+        ),
+        linked AS (
+            UPDATE {recipients} AS r SET batch_id = created.id
+            FROM picked, created WHERE r.id = picked.id
         )
         SELECT campaign.status, (SELECT id FROM created), taken.first_id, taken.last_id, taken.phones,
                (SELECT state = '{BatchState.SUBMITTED}' AND task_id = %(settled_task)s
@@ -148,17 +154,24 @@ def _claim_statement() -> str:
 
 
 def _settle_statement() -> str:
-    campaigns, batches = tables(Campaign, Batch)
+    campaigns, batches, recipients = tables(Campaign, Batch, Recipient)
     return f"""
         WITH settled AS (
             UPDATE {batches}
             SET state = '{BatchState.SUBMITTED}', task_id = %(task_id)s, success_count = %(success_count)s,
                 remain_point = %(remain_point)s, message = %(message)s, sent_at = %(now)s
             WHERE id = %(batch_id)s AND state = '{BatchState.CLAIMED}'
-            RETURNING campaign_id, size
+            RETURNING id, campaign_id
+        ),
+        moved AS (
+            UPDATE {recipients} AS r SET status = '{RecipientStatus.SUBMITTED}', task_id = %(task_id)s
+            FROM settled
+            WHERE r.batch_id = settled.id AND r.status = '{RecipientStatus.PENDING}'
+            RETURNING r.id
         )
         UPDATE {campaigns} AS c
-        SET pending_count = c.pending_count - settled.size, submitted_count = c.submitted_count + settled.size
+        SET pending_count = c.pending_count - (SELECT count(*) FROM moved),
+            submitted_count = c.submitted_count + (SELECT count(*) FROM moved)
         FROM settled WHERE c.id = settled.campaign_id
         RETURNING c.id
     """  # noqa: S608

@@ -100,9 +100,9 @@ def _recipient_for_update(task_id: str, phone: str) -> Recipient | None:
     """The recipient a receipt is for, locked; None if its batch's task id is not known.
 
     The task id names the batch; the batch's campaign and the phone name the recipient,
-    if the batch sent to it (see ``states`` for a batch that stands for its rows). A
-    receipt can beat the commit of its batch's task id. Before calling it unmatched, lock
-    the batches in flight: a batch being settled holds its lock until it commits, so this
+    if the batch sent to it (the recipient's last batch is that one). A receipt can beat
+    the commit of its batch's task id. Before calling it unmatched, lock the batches in
+    flight: a batch being settled holds its lock until it commits, so this
     waits for it and the second look sees its task id. If this lock comes first, the
     batch's settlement waits for this transaction instead and then links the receipt
     stored here (``link_early_receipts``). Either way no receipt is left behind.
@@ -120,30 +120,14 @@ def _recipient_for_update(task_id: str, phone: str) -> Recipient | None:
         .filter(campaign_id=batch.campaign_id, phone=phone)
         .first()
     )
-    if recipient is None or not _sent_in(recipient, batch):
+    if recipient is None or recipient.batch_id != batch.pk:
         return None
-    if recipient.batch_id is None:  # the batch stood for it: submitted, to be written now
-        recipient.status, recipient.batch = RecipientStatus.SUBMITTED, batch
     return recipient
 
 
 def _batch_of(task_id: str) -> Batch | None:
-    fields = ("id", "campaign_id", "state", "first_id", "last_id", "task_id")
+    fields = ("id", "campaign_id", "state", "task_id")
     return Batch.objects.only(*fields).filter(task_id=task_id).order_by("id").first() if task_id else None
-
-
-def _sent_in(recipient: Recipient, batch: Batch) -> bool:
-    """Whether ``batch`` is the recipient's last send: marked with it, or stood for by it."""
-    if recipient.batch_id is not None:
-        return recipient.batch_id == batch.pk
-    first, last = batch.first_id, batch.last_id
-    return (
-        recipient.status == RecipientStatus.PENDING
-        and batch.state == BatchState.SUBMITTED
-        and first is not None
-        and last is not None
-        and first <= recipient.pk <= last
-    )
 
 
 def _apply(recipient: Recipient, receipt: Receipt) -> bool:
@@ -154,11 +138,7 @@ def _apply(recipient: Recipient, receipt: Receipt) -> bool:
         return False
     new = RecipientStatus.DELIVERED if receipt.delivered else RecipientStatus.FAILED
     Recipient.objects.filter(pk=recipient.pk).update(
-        status=new,
-        receipt_code=receipt.code,
-        receipt_at=receipt.received_at,
-        batch_id=recipient.batch_id,
-        task_id=receipt.task_id,
+        status=new, receipt_code=receipt.code, receipt_at=receipt.received_at, task_id=receipt.task_id
     )
     if new != recipient.status:
         move_counts(recipient.campaign_id, **{recipient.status: -1, new: 1})
@@ -219,7 +199,7 @@ def _recipient_of_reply(task_id: str, phone: str) -> Recipient | None:
     batch = _batch_of(task_id)
     if batch is not None:
         recipient = Recipient.objects.only(*fields).filter(campaign_id=batch.campaign_id, phone=phone).first()
-        if recipient is not None and _sent_in(recipient, batch):
+        if recipient is not None and recipient.batch_id == batch.pk:
             return recipient
     return Recipient.objects.only(*fields).filter(phone=phone).order_by("-id").first()
 

@@ -278,13 +278,8 @@ class Campaign(models.Model):
 
     def recount(self) -> None:
         """Recompute the counts from the recipients (a repair tool; costs a scan)."""
-        from .states import stood_for
-
         rows = Recipient.objects.filter(campaign=self).values("status").annotate(n=models.Count("id"))
         found = {row["status"]: row["n"] for row in rows}
-        stood = Recipient.objects.filter(stood_for([self.pk]), campaign=self).count()  # submitted, in fact
-        found[RecipientStatus.PENDING] = found.get(RecipientStatus.PENDING, 0) - stood
-        found[RecipientStatus.SUBMITTED] = found.get(RecipientStatus.SUBMITTED, 0) + stood
         values = {f"{status}_count": found.get(status, 0) for status in RecipientStatus.values}
         Campaign.objects.filter(pk=self.pk).update(total_count=sum(found.values()), **values)
         self.refresh_from_db()
@@ -293,12 +288,11 @@ class Campaign(models.Model):
 class Batch(models.Model):
     """One call to the provider: claimed in the database before it, settled right after.
 
-    A batch claimed from the campaign's cursor covers the pending, batch-less recipients
-    with ids from ``first_id`` to ``last_id``: claiming writes this one row, not a row per
-    number, and once the provider accepts it the batch stands for those rows (see
-    ``states``) until something happens to a number. Any other outcome marks its
-    recipients with the batch. A ``queued`` batch (numbers to send again) names its
-    recipients by their ``batch`` and has no id range.
+    Its numbers are the recipients linked to it (``recipients``). A batch claimed from the
+    campaign's cursor took the pending numbers with ids from ``first_id`` to ``last_id``;
+    while its call is in flight they read ``pending`` with this batch, and once the
+    provider accepts it ``submitted`` with its ``task_id``. A ``queued`` batch (numbers to
+    send again) has no id range.
     """
 
     # Indexed by (campaign, state) below.
@@ -329,29 +323,9 @@ class Batch(models.Model):
     def __str__(self) -> str:
         return gettext("batch %(id)s (%(state)s)") % {"id": self.pk, "state": self.get_state_display()}
 
-    def recipients_sent(self) -> models.QuerySet[Recipient]:
-        """The numbers this batch went to: marked with it, or stood for by it (``states``)."""
-        marked = models.Q(batch_id=self.pk)
-        if self.first_id is None or self.state != BatchState.SUBMITTED:
-            return Recipient.objects.filter(marked)
-        stood = models.Q(
-            campaign_id=self.campaign_id,
-            id__range=(self.first_id, self.last_id),
-            status=RecipientStatus.PENDING,
-            batch__isnull=True,
-        )
-        return Recipient.objects.filter(marked | stood)
-
     def pending_recipients(self) -> models.QuerySet[Recipient]:
-        """The batch's numbers not settled yet (marked with it, or unmarked in its id range)."""
-        pending = Recipient.objects.filter(status=RecipientStatus.PENDING)
-        if self.first_id is None:
-            return pending.filter(batch_id=self.pk)
-        return pending.filter(
-            models.Q(batch__isnull=True) | models.Q(batch_id=self.pk),
-            campaign_id=self.campaign_id,
-            id__range=(self.first_id, self.last_id),
-        )
+        """The batch's numbers not settled yet."""
+        return Recipient.objects.filter(status=RecipientStatus.PENDING, batch_id=self.pk)
 
 
 class Recipient(models.Model):

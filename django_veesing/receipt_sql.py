@@ -4,8 +4,7 @@ The ORM path (``callbacks.take_receipt``) takes ten round trips a push: find the
 lock the recipient, a savepoint, the insert, its release, the recipient's update, the
 campaign's counts, begin and commit. On PostgreSQL a receipt whose task id is already
 committed (nearly all of them) goes in one statement instead, committed on its own: the
-batch found by its task id, the recipient row locked (one the batch stood for counts as
-submitted and is written now), the receipt inserted unless its fingerprint is stored,
+batch found by its task id, the recipient row it sent to locked, the receipt inserted unless its fingerprint is stored,
 the recipient moved unless a newer receipt was applied, and the campaign's counts moved,
 with exactly the rules of the ORM path. A receipt whose task id is not known yet is
 left to the ORM path, which handles a receipt that beats its batch's commit.
@@ -87,18 +86,14 @@ def _statement() -> str:
     # The parts of one statement share a snapshot; ``target`` locks the row first.
     return f"""
         WITH sent AS (
-            SELECT id, campaign_id, state, first_id, last_id FROM {batches}
+            SELECT id, campaign_id FROM {batches}
             WHERE task_id = %(task_id)s
             ORDER BY id LIMIT 1
         ),
         target AS (
-            SELECT r.id, r.campaign_id, r.receipt_at, sent.id AS batch_id,
-                   CASE WHEN r.batch_id IS NULL THEN 'submitted' ELSE r.status END AS status
+            SELECT r.id, r.campaign_id, r.receipt_at, r.status
             FROM {recipients} AS r JOIN sent ON r.campaign_id = sent.campaign_id
-            WHERE r.phone = %(phone)s
-              AND (r.batch_id = sent.id
-                   OR (r.batch_id IS NULL AND r.status = 'pending' AND sent.state = 'submitted'
-                       AND r.id BETWEEN sent.first_id AND sent.last_id))
+            WHERE r.phone = %(phone)s AND r.batch_id = sent.id
             FOR UPDATE OF r
         ),
         stored AS (
@@ -112,8 +107,7 @@ def _statement() -> str:
         ),
         moved AS (
             UPDATE {recipients} AS r
-            SET status = {new}, receipt_code = %(code)s, receipt_at = %(received_at)s,
-                batch_id = target.batch_id, task_id = %(task_id)s
+            SET status = {new}, receipt_code = %(code)s, receipt_at = %(received_at)s, task_id = %(task_id)s
             FROM target
             WHERE r.id = target.id
               AND EXISTS (SELECT 1 FROM stored)

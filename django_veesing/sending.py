@@ -16,15 +16,17 @@ A worker that dies between claim and settlement leaves a ``claimed`` batch; the 
 turns it ``uncertain`` (when its worker is known dead, or the claim is older than any call
 could take).
 
-A claim writes one row, not one per number: under a lock on the campaign's row it takes
-the next pending ids after the campaign's cursor (``claimed_through``), moves the cursor
-and records the range on the batch. Once the provider accepts it, the batch stands for
-its numbers (``states``); any other outcome marks the numbers with their batch. Numbers
-to send again wait in ``queued`` batches, which workers take with ``SKIP LOCKED`` once the
-cursor has passed every number. So any number of workers can share a campaign on
-PostgreSQL without two claiming one number. There, a claim and a settlement are one
-prepared statement each (``batch_sql``). How a batch is settled is ``settling``; the numbers
-still to send and those put back are ``backlog``.
+A claim takes the next pending numbers after the campaign's cursor, under a lock on the
+campaign's row: it moves the cursor, records the batch (with the id range it took) and
+links those numbers to it, so a number in flight reads ``pending`` with its ``batch``.
+Once the provider accepts it, its numbers read ``submitted`` with the batch's task id;
+a refusal marks them ``failed``; an uncertain batch keeps them pending with their batch.
+Numbers to send again wait in ``queued`` batches, which workers take with ``SKIP
+LOCKED`` once the cursor has passed every number. So any number of workers can share a
+campaign on PostgreSQL without two claiming one number. There, a claim and a settlement
+are one prepared statement each (``batch_sql``), each one UPDATE of the batch's rows. How
+a batch is settled is ``settling``; the numbers still to send and those put back are
+``backlog``.
 """
 
 from __future__ import annotations
@@ -60,7 +62,6 @@ from .settling import (
     release,
     settle_accepted,
     settle_range,
-    stands_for_rows,
 )
 from .workers import worker_is_dead, worker_name
 
@@ -204,7 +205,7 @@ class Sender:
 
         The next numbers after the campaign's cursor go first, taken under a lock on the
         campaign row; then numbers waiting in a queued batch. Either way claiming writes
-        one batch row (and the cursor), never a row per number.
+        one batch row (and the cursor) and links its numbers in one UPDATE.
         """
         alone = self._claims_alone(campaign)
         if not alone:
@@ -294,15 +295,21 @@ class Sender:
         )
         if not rows:
             return status, None, []
-        Campaign.objects.filter(pk=campaign.pk).update(claimed_through=rows[-1][0])
+        first, last = rows[0][0], rows[-1][0]
+        Campaign.objects.filter(pk=campaign.pk).update(claimed_through=last)
         batch = Batch.objects.create(
             campaign_id=campaign.pk,
             size=len(rows),
             claimed_by=self.worker,
             claimed_at=now,
-            first_id=rows[0][0],
-            last_id=rows[-1][0],
+            first_id=first,
+            last_id=last,
         )
+        # Under the campaign's lock the rows of that id range still pending and unlinked are
+        # exactly the ones taken.
+        Recipient.objects.filter(
+            campaign_id=campaign.pk, status=RecipientStatus.PENDING, batch__isnull=True, id__range=(first, last)
+        ).update(batch=batch)
         return status, batch, [phone for _id, phone in rows]
 
     @staticmethod
@@ -313,7 +320,9 @@ class Sender:
         opted_out = set(OptOut.objects.filter(phone__in=phones).values_list("phone", flat=True))
         if not opted_out:
             return phones
-        skipped = batch.pending_recipients().filter(phone__in=opted_out).update(status=RecipientStatus.SKIPPED)
+        skipped = (
+            batch.pending_recipients().filter(phone__in=opted_out).update(status=RecipientStatus.SKIPPED, batch=None)
+        )
         move_counts(campaign.pk, pending=-skipped, skipped=skipped)
         report.skipped += skipped
         return [phone for phone in phones if phone not in opted_out]
@@ -358,7 +367,7 @@ class Sender:
         settlement = batch_sql.Settlement(
             batch.pk, result.task_id, result.success_count, result.remain_point, result.message, clock.now()
         )
-        if settle_later and stands_for_rows(batch):
+        if settle_later and batch.first_id is not None:
             self._unsettled = batch, settlement
         else:
             settle_accepted(batch, settlement)

@@ -1,9 +1,9 @@
 """How a claimed batch ends, and how submitted numbers lapse.
 
-The provider accepted it → ``submitted`` (``mark_submitted``; a range batch just claimed
-stands for its rows, so only the batch and the campaign's counts are written); the
-answer was lost → ``uncertain``, never resent without an operator's word; nothing left →
-``released``, its numbers queued for a later run; the numbers were refused → they fail.
+The provider accepted it → ``submitted``, and so are its numbers, with its task id
+(``mark_submitted``); the answer was lost → ``uncertain``, its numbers pending with it,
+never resent without an operator's word; nothing left → ``released``, its numbers queued
+for a later run; the numbers were refused → they fail.
 The sending loop, the admin, the commands and ``reconcile`` settle batches through these.
 """
 
@@ -33,7 +33,7 @@ def mark_submitted(
 def settle_accepted(batch: Batch, settlement: batch_sql.Settlement) -> None:
     """Settle an accepted batch as ``settlement`` says, once: a batch settled already
     (by another path, or by ``reconcile``) is left as it is."""
-    if stands_for_rows(batch) and prepared.usable():
+    if batch.state == BatchState.CLAIMED and prepared.usable():
         settle_range(batch, settlement)
         return
     task_id = settlement.task_id
@@ -48,23 +48,15 @@ def settle_accepted(batch: Batch, settlement: batch_sql.Settlement) -> None:
         )
         if not settled:
             return
-        if stands_for_rows(batch):
-            moved = batch.size
-        else:
-            moved = batch.pending_recipients().update(status=RecipientStatus.SUBMITTED, task_id=task_id, batch=batch)
+        moved = batch.pending_recipients().update(status=RecipientStatus.SUBMITTED, task_id=task_id)
         move_counts(batch.campaign_id, pending=-moved, submitted=moved)
         link_early_receipts(task_id)
     _submitted(batch, settlement)
 
 
-def stands_for_rows(batch: Batch) -> bool:
-    """A range batch settled from its claim stands for its rows: none is written (``states``)."""
-    return batch.first_id is not None and batch.state == BatchState.CLAIMED
-
-
 def settle_range(batch: Batch, settlement: batch_sql.Settlement) -> None:
-    """PostgreSQL: the batch and the campaign's counts in one statement (committed on its
-    own outside a transaction); then, in a later statement that sees every receipt that
+    """PostgreSQL: the batch, its numbers and the campaign's counts in one statement
+    (committed on its own outside a transaction); then, in a later statement that sees every receipt that
     waited for this batch, the early receipts of its task, if any."""
     if batch_sql.settle_submitted(settlement):
         after_settled(batch, settlement, early_receipts=batch_sql.has_early_receipts(settlement.task_id))
@@ -85,11 +77,7 @@ def _submitted(batch: Batch, settlement: batch_sql.Settlement) -> None:
 
 
 def mark_uncertain(batch: Batch, message: str) -> None:
-    with transaction.atomic():
-        if Batch.objects.filter(pk=batch.pk, state=BatchState.CLAIMED).update(
-            state=BatchState.UNCERTAIN, message=message
-        ):
-            batch.pending_recipients().update(batch=batch)
+    Batch.objects.filter(pk=batch.pk, state=BatchState.CLAIMED).update(state=BatchState.UNCERTAIN, message=message)
     logger.warning("Batch %s is uncertain: %s", batch.pk, message)
 
 
@@ -102,7 +90,7 @@ def release(batch: Batch, message: str, state: str = BatchState.RELEASED) -> Non
 
 def fail_numbers(batch: Batch, message: str) -> None:
     with transaction.atomic():
-        moved = batch.pending_recipients().update(status=RecipientStatus.FAILED, error=message, batch=batch)
+        moved = batch.pending_recipients().update(status=RecipientStatus.FAILED, error=message)
         move_counts(batch.campaign_id, pending=-moved, failed=moved)
         _settle(batch, BatchState.REFUSED, message)
 
@@ -133,18 +121,11 @@ def expire(after_hours: float | None = None, now: dt.datetime | None = None) -> 
     expired = 0
     for campaign_id in Campaign.objects.filter(submitted_count__gt=0).values_list("id", flat=True):
         batches = Batch.objects.filter(campaign_id=campaign_id, state=BatchState.SUBMITTED, sent_at__lt=cutoff)
-        for batch_id, first, last, task_id in batches.values_list("id", "first_id", "last_id", "task_id"):
+        for batch_id in batches.values_list("id", flat=True):
             with transaction.atomic():
                 n = Recipient.objects.filter(batch_id=batch_id, status=RecipientStatus.SUBMITTED).update(
                     status=RecipientStatus.EXPIRED
                 )
-                if first is not None:  # the rows the batch stood for
-                    n += Recipient.objects.filter(
-                        campaign_id=campaign_id,
-                        status=RecipientStatus.PENDING,
-                        batch__isnull=True,
-                        id__range=(first, last),
-                    ).update(status=RecipientStatus.EXPIRED, batch_id=batch_id, task_id=task_id)
                 move_counts(campaign_id, submitted=-n, expired=n)
             expired += n
     return expired

@@ -178,10 +178,9 @@ def database_url() -> str:
 def stored_statuses(campaign) -> dict[tuple[str, str], str]:
     """(task id, phone) → current status of the campaign's numbers, keyed as the simulator's record."""
     from django_veesing.models import Recipient
-    from django_veesing.states import with_current
 
-    current = with_current(Recipient.objects.filter(campaign=campaign))
-    return {(r.current_task_id, r.phone): r.current_status for r in current}
+    rows = Recipient.objects.filter(campaign=campaign).values_list("task_id", "phone", "status")
+    return {(task_id, phone): status for task_id, phone, status in rows}
 
 
 def expected_statuses(simulator: Simulator) -> dict[tuple[str, str], str]:

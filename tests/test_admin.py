@@ -309,14 +309,14 @@ def test_search_replies_by_text(simulator, operator, make_campaign, client):
     assert "13800000001" in page and "13800000002" not in page
 
 
-def test_numbers_a_batch_stands_for_show_as_submitted(simulator, operator, make_campaign):
+def test_sent_numbers_show_as_submitted_with_their_task_id(simulator, operator, make_campaign):
     campaign = make_campaign(mobiles(4))
     Sender().send(campaign)
     batch = campaign.batches.get()
     client = logged_in(operator)
     page = client.get(url("recipient_changelist") + f"?campaign__id__exact={campaign.pk}").content.decode()
     assert page.count(batch.task_id) == 4
-    assert page.count('field-shown_status">submitted<') == 4 and 'field-shown_status">pending<' not in page
+    assert page.count('field-status">submitted<') == 4 and 'field-status">pending<' not in page
     submitted = client.get(url("recipient_changelist") + "?status__exact=submitted").content.decode()
     pending = client.get(url("recipient_changelist") + "?status__exact=pending").content.decode()
     assert all(phone in submitted and phone not in pending for phone in mobiles(4))

@@ -12,10 +12,9 @@ from django.utils.translation import gettext_lazy
 
 from .. import clock
 from ..callbacks import take_body
-from ..models import Batch, Campaign, OptOut, OptOutSource, Receipt, Recipient, RecipientStatus, RejectedPush, Reply
+from ..models import Batch, Campaign, OptOut, OptOutSource, Receipt, Recipient, RejectedPush, Reply
 from ..phones import InvalidPhone, normalise
 from ..serializers import PushRejected
-from ..states import having_status, with_current
 from .common import EstimatedCountPaginator, WorkerBannerMixin
 
 
@@ -63,27 +62,10 @@ class ReceiptInline(ReadOnlyMixin, admin.TabularInline):
     can_delete = False
 
 
-class CurrentStatusFilter(admin.SimpleListFilter):
-    """Status as it is, counting a number its submitted batch stands for as submitted."""
-
-    title = gettext_lazy("status")
-    parameter_name = "status__exact"  # the address the plain field filter had
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return list(RecipientStatus.choices)
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        value = self.value()
-        if value not in RecipientStatus.values:
-            return queryset
-        campaign = request.GET.get("campaign__id__exact")
-        return queryset.filter(having_status(value, [int(campaign)] if campaign and campaign.isdigit() else None))
-
-
 @admin.register(Recipient)
 class RecipientAdmin(WorkerBannerMixin, ExactSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("phone", "campaign", "shown_status", "shown_task_id", "receipt_code", "receipt_at", "error")
-    list_filter = (CurrentStatusFilter, "campaign")  # not RelatedOnlyFieldListFilter: it scans every row
+    list_display = ("phone", "campaign", "status", "task_id", "receipt_code", "receipt_at", "error")
+    list_filter = ("status", "campaign")  # not RelatedOnlyFieldListFilter: it scans every row
     search_fields = ("phone",)  # searched exactly: see ExactSearchMixin
     list_select_related = ("campaign",)
     paginator = EstimatedCountPaginator
@@ -91,9 +73,9 @@ class RecipientAdmin(WorkerBannerMixin, ExactSearchMixin, ReadOnlyMixin, admin.M
     readonly_fields = (
         "campaign",
         "phone",
-        "shown_status",
+        "status",
         "batch",
-        "shown_task_id",
+        "task_id",
         "receipt_code",
         "receipt_at",
         "error",
@@ -102,25 +84,13 @@ class RecipientAdmin(WorkerBannerMixin, ExactSearchMixin, ReadOnlyMixin, admin.M
     inlines = [ReceiptInline]
     raw_id_fields = ("campaign", "batch")
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Recipient]:
-        return with_current(super().get_queryset(request))
-
-    @admin.display(description=gettext_lazy("status"), ordering="status")
-    def shown_status(self, recipient: Recipient) -> str:
-        status = getattr(recipient, "current_status", recipient.status)
-        return str(dict(RecipientStatus.choices).get(status, status))
-
-    @admin.display(description=gettext_lazy("task id"))
-    def shown_task_id(self, recipient: Recipient) -> str:
-        return getattr(recipient, "current_task_id", None) or recipient.task_id
-
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
     ) -> tuple[QuerySet[Any], bool]:
         term = search_term.strip()
         batch = Batch.objects.filter(task_id=term).first() if term and " " not in term else None
         if batch is not None:  # a task id: the numbers its batch went to
-            return queryset.filter(pk__in=batch.recipients_sent().values("pk")), False
+            return queryset.filter(batch=batch), False
         return super().get_search_results(request, queryset, search_term)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Recipient]) -> None:

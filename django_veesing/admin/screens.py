@@ -8,7 +8,6 @@ Each is a closure over the ModelAdmin (for its permissions and its admin site), 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -31,7 +30,6 @@ from ..exceptions import CampaignStateError, ContentError
 from ..imports import INLINE_LIMIT, UnreadableFile, precheck, read_file, split_entries
 from ..models import Campaign, CampaignStatus, ImportJob, ImportStatus, Recipient, RecipientStatus
 from ..phones import InvalidPhone, normalise
-from ..states import with_current
 from .common import balance, can_send, csv_safe
 
 View = Callable[..., HttpResponseBase]
@@ -313,11 +311,9 @@ def export_csv(admin: Any) -> View:
             raise PermissionDenied
         campaign = get_object_or_404(Campaign, pk=pk)
         recipients = (
-            with_current(Recipient.objects.filter(campaign=campaign), [campaign.pk])
+            Recipient.objects.filter(campaign=campaign)
             .order_by("id")
-            .values_list(  # type: ignore[misc]  # the stubs do not see with_current's annotations
-                "phone", "current_status", "current_task_id", "receipt_code", "receipt_at", "error"
-            )
+            .values_list("phone", "status", "task_id", "receipt_code", "receipt_at", "error")
         )
 
         def rows() -> Iterator[list[Any]]:
@@ -327,7 +323,7 @@ def export_csv(admin: Any) -> View:
                 when = timezone.localtime(at).strftime("%Y-%m-%d %H:%M:%S") if at else ""
                 yield [phone, labels.get(status, status), task_id, code, when, error]
 
-        return _stream(rows(), f"campaign-{campaign.pk}-{dt.date.today():%Y%m%d}.csv")
+        return _stream(rows(), f"campaign-{campaign.pk}-{timezone.localdate(clock.now()):%Y%m%d}.csv")
 
     return view
 

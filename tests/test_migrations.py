@@ -1,0 +1,44 @@
+"""Data migrations, run against rows written the way the earlier schema left them."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BEFORE = [("django_veesing", "0005_app_clock")]
+AFTER = [("django_veesing", "0006_recipient_rows_written")]
+
+
+def migrate(target):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(target)
+    return executor.loader.project_state(target).apps
+
+
+def test_rows_that_range_batches_stood_for_are_written():
+    apps = migrate(BEFORE)
+    Campaign = apps.get_model("django_veesing", "Campaign")
+    Batch = apps.get_model("django_veesing", "Batch")
+    Recipient = apps.get_model("django_veesing", "Recipient")
+    campaign = Campaign.objects.create(name="old", content="【测试】通知")
+    rows = [Recipient.objects.create(campaign=campaign, phone=str(13800000000 + i)) for i in range(7)]
+    ids = [r.pk for r in rows]
+    submitted = Batch.objects.create(
+        campaign=campaign, state="submitted", size=3, task_id="T1", first_id=ids[0], last_id=ids[2]
+    )
+    claimed = Batch.objects.create(campaign=campaign, state="claimed", size=2, first_id=ids[3], last_id=ids[4])
+    Recipient.objects.filter(pk=ids[1]).update(status="delivered", batch=submitted, task_id="T1")  # its receipt came
+    Recipient.objects.filter(pk=ids[2]).update(status="skipped")  # opted out: not stood for
+
+    apps = migrate(AFTER)
+    Recipient = apps.get_model("django_veesing", "Recipient")
+    found = {r.pk: (r.status, r.batch_id, r.task_id) for r in Recipient.objects.all()}
+    assert found[ids[0]] == ("submitted", submitted.pk, "T1")
+    assert found[ids[1]] == ("delivered", submitted.pk, "T1")
+    assert found[ids[2]] == ("skipped", None, "")
+    assert found[ids[3]] == found[ids[4]] == ("pending", claimed.pk, "")
+    assert found[ids[5]] == found[ids[6]] == ("pending", None, "")  # not claimed yet
