@@ -1,4 +1,4 @@
-"""Claiming and settling a batch in one PostgreSQL statement each, and both in one round trip.
+"""Claiming and settling a batch in one PostgreSQL statement each.
 
 The ORM path (``sending``) takes five queries to claim a batch (the campaign's status
 and cursor under a lock, the next pending rows, the cursor moved, the batch row, the rows
@@ -6,13 +6,11 @@ linked to it) and four to settle it (the batch, its rows, the campaign's counts,
 receipts); each ORM query costs more to build than PostgreSQL takes to run it. On
 PostgreSQL the claim is one prepared statement and the settlement another, with the same
 rules: a claim links its numbers to the batch (pending, with their batch: in flight), a
-settlement marks them submitted with the task id, one UPDATE a batch either way.
+settlement marks them submitted with the task id, one UPDATE of the rows each.
 
-A worker sending a notification campaign settles each batch together with its next
-claim: the two statements go in one string, so one round trip and one commit a batch
-(``claim_range`` with ``settling``). The claim, a later statement of that transaction,
-looks for the settled batch's early receipts: its snapshot is taken after the
-settlement holds the batch's lock, so it sees every receipt that waited for it (see
+After a settlement, a separate statement looks for receipts of its task that came
+before it (``has_early_receipts``): its snapshot is taken once the settlement holds the
+batch's lock, so it sees every receipt that waited for it (see
 ``callbacks._recipient_for_update``).
 """
 
@@ -25,7 +23,7 @@ from typing import Any
 from django.db import connection
 
 from .models import Batch, BatchState, Campaign, CampaignStatus, Receipt, Recipient, RecipientStatus
-from .prepared import Statement, execute_together, tables
+from .prepared import Statement, tables
 
 
 @dataclass(frozen=True)
@@ -51,43 +49,25 @@ class Claimed:
     phones: list[str]
 
 
-@dataclass(frozen=True)
-class ClaimOutcome:
-    status: str | None  # the campaign's; None when it is gone
-    claimed: Claimed | None  # None: not sending, or no number left after the cursor
-    settled: bool = False  # the batch of ``settling`` is submitted now
-    early_receipts: bool = False  # and receipts for its task came before it (unmatched)
-
-
 def claim_range(
-    campaign_id: int, size: int, worker: str, now: dt.datetime, settling: Settlement | None = None
-) -> ClaimOutcome:
-    """Claim the campaign's next pending numbers after its cursor, while it is sending,
-    having first settled ``settling`` (if given) in the same transaction and round trip.
+    campaign_id: int, size: int, worker: str, now: dt.datetime, state: str = BatchState.CLAIMED
+) -> tuple[str | None, Claimed | None]:
+    """Claim the campaign's next pending numbers after its cursor, while it is sending.
 
-    The claim is the new batch (claimed by ``worker``) and its phones, the cursor moved
-    past them, all in the one statement; none when the campaign is not sending or no
-    number is left after the cursor. Outside a transaction, it commits on its own.
+    Returns the campaign's status (None when it is gone) and the claim: the new batch
+    (in ``state``, by ``worker``: claimed, or queued until its call) and its phones, the
+    cursor moved past them and the numbers linked to the batch, all in the one statement;
+    none when the campaign is not sending or no number is left after the cursor. Outside
+    a transaction, it commits on its own.
     """
-    params = {
-        "campaign_id": campaign_id,
-        "size": size,
-        "worker": worker,
-        "now": now,
-        "settled_batch": settling.batch_id if settling else None,
-        "settled_task": settling.task_id if settling else "",
-    }
+    params = {"campaign_id": campaign_id, "size": size, "worker": worker, "now": now, "state": state}
     with connection.cursor() as cursor:
-        if settling is None:
-            CLAIM.execute(cursor, params)
-        else:
-            execute_together(cursor, [(SETTLE, settling.params()), (CLAIM, params)])
+        CLAIM.execute(cursor, params)
         found = cursor.fetchone()
     if found is None:
-        return ClaimOutcome(None, None)
-    status, batch_id, first_id, last_id, phones, settled, early = found
-    claimed = None if batch_id is None else Claimed(batch_id, first_id, last_id, phones.split(","))
-    return ClaimOutcome(status, claimed, bool(settled), bool(early))
+        return None, None
+    status, batch_id, first_id, last_id, phones = found
+    return status, None if batch_id is None else Claimed(batch_id, first_id, last_id, phones.split(","))
 
 
 def has_early_receipts(task_id: str) -> bool:
@@ -109,7 +89,7 @@ def settle_submitted(settlement: Settlement) -> bool:
 
 
 def _claim_statement() -> str:
-    campaigns, recipients, batches, receipts = tables(Campaign, Recipient, Batch, Receipt)
+    campaigns, recipients, batches = tables(Campaign, Recipient, Batch)
     # Only the models' table names and the app's own status values are formatted in. The
     # cursor is a bound on the (campaign, status, id) index: the rows come in order.
     return f"""
@@ -135,20 +115,17 @@ def _claim_statement() -> str:
         created AS (
             INSERT INTO {batches}
                 (campaign_id, state, size, task_id, message, claimed_by, claimed_at, first_id, last_id)
-            SELECT %(campaign_id)s, '{BatchState.CLAIMED}', size, '', '', %(worker)s, %(now)s, first_id, last_id
+            SELECT %(campaign_id)s, %(state)s, size, '', '', %(worker)s, %(now)s, first_id, last_id
             FROM taken WHERE size > 0
             RETURNING id
         ),
         linked AS (
             UPDATE {recipients} AS r SET batch_id = created.id
-            FROM picked, created WHERE r.id = picked.id
+            FROM taken, created
+            WHERE r.campaign_id = %(campaign_id)s AND r.id BETWEEN taken.first_id AND taken.last_id
+              AND r.status = '{RecipientStatus.PENDING}' AND r.batch_id IS NULL
         )
-        SELECT campaign.status, (SELECT id FROM created), taken.first_id, taken.last_id, taken.phones,
-               (SELECT state = '{BatchState.SUBMITTED}' AND task_id = %(settled_task)s
-                FROM {batches} WHERE id = %(settled_batch)s),
-               %(settled_task)s <> '' AND EXISTS (
-                   SELECT 1 FROM {receipts} WHERE task_id = %(settled_task)s AND recipient_id IS NULL
-               )
+        SELECT campaign.status, (SELECT id FROM created), taken.first_id, taken.last_id, taken.phones
         FROM campaign, taken
     """  # noqa: S608
 
@@ -190,13 +167,12 @@ CLAIM = Statement(
         "size": "integer",
         "worker": "text",
         "now": "timestamptz",
-        "settled_batch": "bigint",
-        "settled_task": "text",
+        "state": "text",
     },
 )
 EARLY = Statement("veesing_early_receipts", _early_statement, {"task_id": "text"})
 SETTLE = Statement(
-    "veesing_settle_range",
+    "veesing_settle_batch",
     _settle_statement,
     {
         "batch_id": "bigint",

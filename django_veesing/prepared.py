@@ -19,7 +19,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 
 from .conf import veesing_settings
 
@@ -81,34 +81,6 @@ class Statement:
         if cursor.fetchone() is None:
             cursor.execute(self.prepare_sql)
         names.add(self.name)
-
-
-def execute_together(cursor: Any, statements: list[tuple[Statement, dict[str, Any]]]) -> None:
-    """Run ``statements`` in order in one transaction, leaving ``cursor`` on the last one's
-    result. With psycopg's client-side binding (Django's default) they go as one string:
-    one round trip, and outside a transaction one commit. Each still takes its own
-    snapshot, as statements of a transaction do at PostgreSQL's default isolation level.
-    Otherwise (server-side binding) one after the other, in a transaction.
-    """
-    calls = [statement.call(cursor, params, prefix=f"s{i}_") for i, (statement, params) in enumerate(statements)]
-    if _binds_on_client(cursor.cursor):
-        cursor.execute(
-            "; ".join(sql for sql, _params in calls), {k: v for _sql, params in calls for k, v in params.items()}
-        )
-        while cursor.nextset():  # to the last statement's result
-            pass
-        return
-    with transaction.atomic(using=cursor.db.alias):
-        for sql, params in calls:
-            cursor.execute(sql, params)
-
-
-def _binds_on_client(raw_cursor: Any) -> bool:
-    try:
-        from psycopg import ClientCursor
-    except ImportError:  # psycopg 2
-        return False
-    return isinstance(raw_cursor, ClientCursor)
 
 
 def tables(*models: Any) -> tuple[str, ...]:

@@ -33,15 +33,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from . import batch_sql, clock, prepared, schedule, signals
 from .backlog import skip_opted_out, unclaimed
-from .client import VeesingClient
+from .client import SendResult, VeesingClient
 from .conf import veesing_settings
 from .exceptions import InvalidRequest, ProviderError, TransportError
 from .models import (
@@ -56,12 +58,10 @@ from .models import (
     move_counts,
 )
 from .settling import (
-    after_settled,
     fail_numbers,
     mark_uncertain,
     release,
     settle_accepted,
-    settle_range,
 )
 from .workers import worker_is_dead, worker_name
 
@@ -100,8 +100,9 @@ class Sender:
     ) -> None:
         self.client = client or self.client_class.from_settings()
         self.worker = worker or worker_name()
-        # A batch the provider accepted, settled with the next claim (``_claims_alone``).
-        self._unsettled: tuple[Batch, batch_sql.Settlement] | None = None
+        # The provider's calls run on a thread of their own, so the next batch's claim
+        # overlaps them (``_send_batches``).
+        self._calls = ThreadPoolExecutor(max_workers=1, thread_name_prefix="veesing-call")
 
     # -- what is due --------------------------------------------------------------------
 
@@ -125,19 +126,8 @@ class Sender:
             report.status = Campaign.objects.get(pk=campaign.pk).status
             return report
         self._settle_abandoned(campaign)
-        try:
-            while self._still_sending(campaign, report):
-                claim = self._claim(campaign, report)
-                if claim is None:
-                    self._finish_if_done(campaign)
-                    break
-                batch, phones = claim
-                if batch is None:
-                    continue  # every number of that chunk had opted out
-                if not self._submit(campaign, batch, phones, report, settle_later=self._claims_alone(campaign)):
-                    break
-        finally:
-            self._settle_unsettled()
+        if self._send_batches(campaign, report):
+            self._finish_if_done(campaign)
         campaign.refresh_from_db()
         report.status = campaign.status
         report.message = report.message or campaign.last_message
@@ -197,31 +187,93 @@ class Sender:
             return False
         return True
 
-    # -- claim, submit, settle ----------------------------------------------------------
+    # -- the pipeline ---------------------------------------------------------------------
 
-    def _claim(self, campaign: Campaign, report: SendReport) -> tuple[Batch | None, list[str]] | None:
-        """Claim the next batch: None when no work is left or the campaign stopped sending,
-        (None, []) when every number of the chunk had opted out.
+    def _send_batches(self, campaign: Campaign, report: SendReport) -> bool:
+        """Claim, call and settle batch after batch; True when no work is left (or the
+        campaign stopped sending), False when this run stopped early.
+
+        Each batch is settled as soon as its answer comes, before the next call starts,
+        so a worker that dies mid-call leaves one batch unsettled, never two. For a
+        notification campaign the next batch is claimed while a call is in flight, so
+        that part of the database's work hides behind the provider's latency; it waits
+        as ``queued`` and is taken (``claimed``, committed) just before its own call, so
+        a worker that dies leaves it queued for the next worker, not uncertain. A
+        marketing campaign claims after each answer, so an opt-out that comes while a
+        batch is out holds for the next one.
+        """
+        ahead = not campaign.is_marketing
+        claim = self._next_claim(campaign, report)
+        while claim is not None:
+            batch, phones = claim
+            if batch.state == BatchState.QUEUED and not self._take(batch):
+                claim = self._next_claim(campaign, report)  # another worker took it, or sending stopped
+                continue
+            call = self._calls.submit(
+                self.client.send, phones, campaign.text, send_time=schedule.provider_send_time(campaign, clock.now())
+            )
+            if ahead:  # the next batch, while this call is in flight
+                claim = self._next_claim(campaign, report, state=BatchState.QUEUED)
+            if not self._answer(campaign, batch, phones, call, report):
+                return False
+            if not ahead:
+                claim = self._next_claim(campaign, report)
+        return report.waiting is None
+
+    def _next_claim(
+        self, campaign: Campaign, report: SendReport, state: str = BatchState.CLAIMED
+    ) -> tuple[Batch, list[str]] | None:
+        """The next batch to send, or None when there is none or sending must pause."""
+        while self._still_sending(campaign, report):
+            claim = self._claim(campaign, report, state)
+            if claim is None:
+                return None
+            batch, phones = claim
+            if batch is not None:
+                return batch, phones
+            # every number of that chunk had opted out: the next chunk
+        return None
+
+    def _take(self, batch: Batch) -> bool:
+        """Claim a batch that waited as queued, committed before its call; False when
+        another worker took it first or the campaign stopped sending."""
+        now = clock.now()
+        # The state is a condition on the batch row itself, which PostgreSQL checks again
+        # once another worker's lock on it is gone (a join's would not be): one taker.
+        sending = Campaign.objects.filter(pk=OuterRef("campaign_id"), status=CampaignStatus.SENDING)
+        taken = Batch.objects.filter(Exists(sending), pk=batch.pk, state=BatchState.QUEUED).update(
+            state=BatchState.CLAIMED, claimed_by=self.worker, claimed_at=now
+        )
+        batch.state, batch.claimed_at = BatchState.CLAIMED, now
+        return bool(taken)
+
+    # -- claim, call, settle -------------------------------------------------------------
+
+    def _claim(
+        self, campaign: Campaign, report: SendReport, state: str = BatchState.CLAIMED
+    ) -> tuple[Batch | None, list[str]] | None:
+        """Claim the next batch (as ``state``: claimed, or queued until its call): None
+        when no work is left or the campaign stopped sending, (None, []) when every number
+        of the chunk had opted out.
 
         The next numbers after the campaign's cursor go first, taken under a lock on the
-        campaign row; then numbers waiting in a queued batch. Either way claiming writes
-        one batch row (and the cursor) and links its numbers in one UPDATE.
+        campaign row: claiming writes one batch row (and the cursor) and links its numbers
+        in one UPDATE. Then numbers waiting in a queued batch, which stays queued until it
+        is taken just before its call.
         """
         alone = self._claims_alone(campaign)
-        if not alone:
-            self._settle_unsettled()
         with nullcontext() if alone else transaction.atomic():
-            status, batch, phones = self._next_batch(campaign)
+            status, batch, phones = self._next_batch(campaign, state)
             if status != CampaignStatus.SENDING:
                 return None
             if batch is None:  # nothing left after the cursor: numbers to send again, if any
-                queued = self._take_queued(campaign)
+                queued = self._queued(campaign)
                 if queued is None:
                     return None
                 batch, phones = queued
             phones = self._without_opt_outs(campaign, batch, phones, report)
-            if not phones:
-                batch.delete()
+            if not phones:  # nothing left to send in it (unless another worker has taken it)
+                Batch.objects.filter(pk=batch.pk, state=batch.state).delete()
                 return None, []
             if len(phones) != batch.size:
                 batch.size = len(phones)
@@ -230,51 +282,34 @@ class Sender:
 
     @staticmethod
     def _claims_alone(campaign: Campaign) -> bool:
-        """Whether a claim is one statement committed on its own, which also settles the
-        batch accepted before it: a notification's, on PostgreSQL, outside a transaction.
-        (A marketing claim also skips opt-outs, in the same transaction.)"""
+        """Whether a claim is one statement committed on its own: a notification's, on
+        PostgreSQL, outside a transaction. (A marketing claim also skips opt-outs, in the
+        same transaction.)"""
         return prepared.usable() and connection.get_autocommit() and not campaign.is_marketing
 
-    def _settle_unsettled(self) -> None:
-        """Settle the accepted batch still waiting for the next claim, if any."""
-        if self._unsettled is not None:
-            batch, settlement = self._unsettled
-            settle_range(batch, settlement)
-            self._unsettled = None
-
-    def _take_queued(self, campaign: Campaign) -> tuple[Batch, list[str]] | None:
-        """Claim the campaign's oldest queued batch no other worker holds, with its phones."""
-        with transaction.atomic():
-            batch = (
-                Batch.objects.select_for_update(skip_locked=True)
-                .filter(campaign_id=campaign.pk, state=BatchState.QUEUED)
-                .order_by("id")
-                .first()
-            )
-            if batch is None:
-                return None
-            batch.state, batch.claimed_by, batch.claimed_at = BatchState.CLAIMED, self.worker, clock.now()
-            batch.save(update_fields=["state", "claimed_by", "claimed_at"])
+    @staticmethod
+    def _queued(campaign: Campaign) -> tuple[Batch, list[str]] | None:
+        """The campaign's oldest queued batch, with its phones. It stays queued until it is
+        taken just before its call (``_take``): whichever worker takes it first sends it."""
+        batch = Batch.objects.filter(campaign_id=campaign.pk, state=BatchState.QUEUED).order_by("id").first()
+        if batch is None:
+            return None
         return batch, list(batch.pending_recipients().order_by("id").values_list("phone", flat=True))
 
-    def _next_batch(self, campaign: Campaign) -> tuple[str | None, Batch | None, list[str]]:
+    def _next_batch(self, campaign: Campaign, state: str) -> tuple[str | None, Batch | None, list[str]]:
         """The campaign's status and, while it is sending, a new batch of the pending
-        numbers after its cursor with their phones, the cursor moved past them (one
-        statement on PostgreSQL: ``batch_sql``, which first settles the batch accepted
-        before it, if one waits). No batch when none is left after it."""
+        numbers after its cursor with their phones, the cursor moved past them and the
+        numbers linked to the batch (one statement on PostgreSQL: ``batch_sql``). No batch
+        when none is left after it."""
         size, now = veesing_settings.BATCH_SIZE, clock.now()
         if prepared.usable():
-            settling = self._unsettled
-            outcome = batch_sql.claim_range(campaign.pk, size, self.worker, now, settling[1] if settling else None)
-            self._unsettled = None
-            if settling is not None and outcome.settled:
-                after_settled(*settling, early_receipts=outcome.early_receipts)
-            status, claimed = outcome.status, outcome.claimed
+            status, claimed = batch_sql.claim_range(campaign.pk, size, self.worker, now, state)
             if claimed is None:
                 return status, None, []
             batch = Batch(
                 pk=claimed.batch_id,
                 campaign_id=campaign.pk,
+                state=state,
                 size=len(claimed.phones),
                 claimed_by=self.worker,
                 claimed_at=now,
@@ -299,6 +334,7 @@ class Sender:
         Campaign.objects.filter(pk=campaign.pk).update(claimed_through=last)
         batch = Batch.objects.create(
             campaign_id=campaign.pk,
+            state=state,
             size=len(rows),
             claimed_by=self.worker,
             claimed_at=now,
@@ -327,19 +363,14 @@ class Sender:
         report.skipped += skipped
         return [phone for phone in phones if phone not in opted_out]
 
-    def _submit(
-        self, campaign: Campaign, batch: Batch, phones: list[str], report: SendReport, *, settle_later: bool = False
+    def _answer(
+        self, campaign: Campaign, batch: Batch, phones: list[str], call: Future[SendResult], report: SendReport
     ) -> bool:
-        """Send one claimed batch and settle it. False when this run should stop.
-
-        With ``settle_later`` an accepted range batch is settled by the next claim, in the
-        same round trip (``batch_sql.claim_range``).
-        """
+        """Wait for one batch's call and settle the batch by its answer. False when this
+        run should stop."""
         report.batches += 1
         try:
-            result = self.client.send(
-                phones, campaign.text, send_time=schedule.provider_send_time(campaign, clock.now())
-            )
+            result = call.result()
         except TransportError as error:
             if error.maybe_sent:
                 mark_uncertain(batch, error.message)
@@ -367,10 +398,7 @@ class Sender:
         settlement = batch_sql.Settlement(
             batch.pk, result.task_id, result.success_count, result.remain_point, result.message, clock.now()
         )
-        if settle_later and batch.first_id is not None:
-            self._unsettled = batch, settlement
-        else:
-            settle_accepted(batch, settlement)
+        settle_accepted(batch, settlement)
         return True
 
     def _fail(self, campaign: Campaign, message: str) -> None:

@@ -34,7 +34,7 @@ def settle_accepted(batch: Batch, settlement: batch_sql.Settlement) -> None:
     """Settle an accepted batch as ``settlement`` says, once: a batch settled already
     (by another path, or by ``reconcile``) is left as it is."""
     if batch.state == BatchState.CLAIMED and prepared.usable():
-        settle_range(batch, settlement)
+        _settle_claimed(batch, settlement)
         return
     task_id = settlement.task_id
     with transaction.atomic():
@@ -54,16 +54,13 @@ def settle_accepted(batch: Batch, settlement: batch_sql.Settlement) -> None:
     _submitted(batch, settlement)
 
 
-def settle_range(batch: Batch, settlement: batch_sql.Settlement) -> None:
+def _settle_claimed(batch: Batch, settlement: batch_sql.Settlement) -> None:
     """PostgreSQL: the batch, its numbers and the campaign's counts in one statement
-    (committed on its own outside a transaction); then, in a later statement that sees every receipt that
-    waited for this batch, the early receipts of its task, if any."""
-    if batch_sql.settle_submitted(settlement):
-        after_settled(batch, settlement, early_receipts=batch_sql.has_early_receipts(settlement.task_id))
-
-
-def after_settled(batch: Batch, settlement: batch_sql.Settlement, *, early_receipts: bool) -> None:
-    if early_receipts:
+    (committed on its own outside a transaction); then, in a later statement that sees
+    every receipt that waited for this batch, the early receipts of its task, if any."""
+    if not batch_sql.settle_submitted(settlement):
+        return
+    if batch_sql.has_early_receipts(settlement.task_id):
         with transaction.atomic():
             link_early_receipts(settlement.task_id)
     _submitted(batch, settlement)

@@ -340,3 +340,16 @@ def test_a_campaign_held_by_quiet_hours_says_until_when_and_why(simulator, opera
     assert "免打扰" in html.unescape(chinese)
     clock.set(dt.datetime(2026, 11, 27, 8, 0, tzinfo=CHINA))
     assert 'id="veesing-waiting"' not in client.get(url("campaign_change", campaign.pk)).content.decode()
+
+
+def test_a_campaigns_numbers_of_one_status_are_counted_by_the_campaign(simulator, operator, make_campaign):
+    campaign = make_campaign(mobiles(4))
+    Sender().send(campaign)
+    client = logged_in(operator)
+    query = f"?campaign__id__exact={campaign.pk}&status__exact=submitted"
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url("recipient_changelist") + query).content.decode()
+    assert "4 recipients" in page and all(phone in page for phone in mobiles(4))
+    assert not [q["sql"] for q in queries if "COUNT(" in q["sql"] and "django_veesing_recipient" in q["sql"]]
+    other = client.get(url("recipient_changelist") + f"?campaign__id__exact={campaign.pk}&status__exact=failed")
+    assert "0 recipients" in other.content.decode()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+import time
 
 import pytest
 from django.db import connection
@@ -105,40 +106,69 @@ def round_trips(make_campaign, batches, start):
 @pytest.fixture(params=["prepared", "unprepared", "server-side binding"])
 def binding(request, settings):
     """How the statements reach PostgreSQL: prepared (the default), sent whole, or sent
-    whole one by one through psycopg's server-side binding (which takes one statement a
-    call). Returns the queries a batch takes: one, or BEGIN, the two and COMMIT."""
+    whole through psycopg's server-side binding."""
     if request.param == "prepared":
-        yield 1
+        yield
         return
     settings.VEESING = {**settings.VEESING, "PREPARED_STATEMENTS": False}
     if request.param == "unprepared":
-        yield 1
+        yield
         return
     options = connection.settings_dict["OPTIONS"]
     connection.close()
     connection.settings_dict["OPTIONS"] = {**options, "server_side_binding": True}
-    yield 4
+    yield
     connection.close()
     connection.settings_dict["OPTIONS"] = options
 
 
-def settles_and_claims(sql):
-    """Whether ``sql`` settles a batch and claims the next (prepared or sent whole)."""
-    settles = "veesing_settle_range" in sql or "SET state = 'submitted'" in sql
-    return settles and ("veesing_claim_range" in sql or "SET claimed_through" in sql)
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_takes_four_statements_however_they_are_bound(simulator, make_campaign, settings, binding):
+    """The claim (ahead, queued), the take before the call, the settlement and the look
+    for early receipts: one statement each."""
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 10}
+    round_trips(make_campaign, 1, 13700000000)  # statements prepared on this connection
+    two, five = round_trips(make_campaign, 2, 13710000000), round_trips(make_campaign, 5, 13720000000)
+    assert len(five) - len(two) == 3 * 4
+    assert simulator.record.sent_more_than_once() == {}
+    assert set(statuses(Campaign.objects.last()).values()) == {RecipientStatus.SUBMITTED}
 
 
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_settles_each_batch_with_its_next_claim_in_one_round_trip(simulator, make_campaign, settings, binding):
-    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 10}
-    round_trips(make_campaign, 1, 13700000000)  # statements prepared on this connection
-    two, five = round_trips(make_campaign, 2, 13710000000), round_trips(make_campaign, 5, 13720000000)
-    assert len(five) - len(two) == 3 * binding
-    if binding == 1:  # the last settles the fifth batch and finds nothing more to claim
-        assert len([sql for sql in five if settles_and_claims(sql)]) == 5
-    assert simulator.record.sent_more_than_once() == {}
-    assert set(statuses(Campaign.objects.last()).values()) == {RecipientStatus.SUBMITTED}
+def test_a_notification_claims_its_next_batch_while_a_call_is_in_flight(simulator, make_campaign, settings):
+    """When batch n's call starts, batch n-1 is settled already (a crash mid-call leaves
+    one batch unsettled); while it is in flight the worker claims batch n+1, which waits
+    as queued. A call that waits for the claim to show ends; a worker claiming only after
+    each answer would make it time out."""
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 2}
+    campaign = make_campaign(mobiles(8))
+    sender = Sender()
+    send, seen = sender.client.send, []
+
+    def send_and_watch(phones, *args, **kwargs):
+        def states():
+            return list(Batch.objects.filter(campaign=campaign).order_by("id").values_list("state", flat=True))
+
+        n = len(seen)  # this is batch n (0-based)
+        try:
+            settled_before = n == 0 or states()[n - 1] == BatchState.SUBMITTED
+            result = send(phones, *args, **kwargs)
+            deadline = time.monotonic() + 10
+            while not (claimed_after := n == 3 or len(states()) > n + 1) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            next_state = states()[n + 1] if n < 3 else None
+        finally:
+            connection.close()  # this thread's own connection
+        seen.append((settled_before, claimed_after, next_state))
+        return result
+
+    sender.client.send = send_and_watch
+    assert sender.send(campaign).status == CampaignStatus.SENT
+    assert seen == [(True, True, BatchState.QUEUED)] * 3 + [(True, True, None)]
+    assert set(statuses(campaign).values()) == {RecipientStatus.SUBMITTED}
+    assert set(campaign.batches.values_list("state", flat=True)) == {BatchState.SUBMITTED}
 
 
 @on_postgresql
@@ -419,7 +449,10 @@ def test_cancel_while_sending_stops_at_the_next_claim(simulator, make_campaign, 
     assert campaign.status == CampaignStatus.CANCELLED == report.status
     assert (campaign.submitted_count, campaign.pending_count) == (4, 2)
     assert sum(simulator.record.accepted.values()) == 4
-    assert set(campaign.batches.values_list("state", flat=True)) == {BatchState.SUBMITTED}
+    # The batch after (claimed ahead during a notification's call) was never called: it
+    # waits, queued, with its numbers pending.
+    assert set(campaign.batches.values_list("state", flat=True)) <= {BatchState.SUBMITTED, BatchState.QUEUED}
+    assert not campaign.batches.filter(state=BatchState.QUEUED).exclude(recipients__status="pending").exists()
     assert set(statuses(campaign).values()) == {RecipientStatus.SUBMITTED, RecipientStatus.PENDING}
 
 
@@ -523,7 +556,7 @@ def test_a_batch_writes_its_rows_once_claimed_and_once_settled(simulator, sender
     rows = Recipient.objects.filter(campaign=campaign)
     assert set(rows.values_list("status", "batch", "task_id")) == {(RecipientStatus.PENDING, batch.pk, "")}
     with CaptureQueriesContext(connection) as settling:
-        sender._submit(campaign, batch, phones, report)
+        sender._answer(campaign, batch, phones, sender._calls.submit(sender.client.send, phones, campaign.text), report)
     batch.refresh_from_db()
     assert set(rows.values_list("status", "batch", "task_id")) == {(RecipientStatus.SUBMITTED, batch.pk, batch.task_id)}
     for queries in (claiming, settling):

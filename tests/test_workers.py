@@ -81,6 +81,8 @@ def test_a_looping_worker_sends_what_falls_due_and_stops_on_ctrl_c(simulator, ma
     wait_for(lambda: WorkerHeartbeat.objects.exists())  # it is up, with nothing due yet
     campaign = make_campaign(mobiles(250))  # scheduled while the worker runs
     wait_for(lambda: Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.SENT)
+    finished = Campaign.objects.get(pk=campaign.pk).finished_at
+    wait_for(lambda: WorkerHeartbeat.objects.filter(seen_at__gt=finished).exists())  # its report is printed
     looping.send_signal(signal.SIGINT)
     output, _ = looping.communicate(timeout=30)
     assert looping.returncode == 0, output

@@ -52,10 +52,15 @@ def csv_safe(value: object) -> str:
 
 
 class EstimatedCountPaginator(Paginator):
-    """Uses PostgreSQL's row estimate for an unfiltered list of a big table (no COUNT(*))."""
+    """Uses PostgreSQL's row estimate for an unfiltered list of a big table (no COUNT(*)),
+    or a count the admin knows exactly already (``known_count``)."""
+
+    known_count: int | None = None
 
     @cached_property
     def count(self) -> int:
+        if self.known_count is not None:
+            return self.known_count
         queryset: Any = self.object_list
         query = getattr(queryset, "query", None)
         if query is not None and not query.where and connections[queryset.db].vendor == "postgresql":
