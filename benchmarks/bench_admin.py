@@ -26,21 +26,30 @@ PAGES = [
 
 
 def fill(campaign, count: int) -> None:
+    """A sent campaign: every number went out in a submitted batch, one in fifty failed,
+    the rest delivered, and the campaign's counts say so (as sending and receipts keep them)."""
     from django.db import connection
 
-    from django_veesing.models import Campaign
+    from django_veesing.models import Batch, Campaign
 
+    batch = Batch.objects.create(campaign=campaign, state="submitted", size=count, task_id="T" * 32)
+    failed = 0
     with (
         connection.cursor() as cursor,
         cursor.connection.cursor().copy(
-            "COPY django_veesing_recipient (campaign_id, phone, status, task_id, receipt_code, error) FROM STDIN"
+            "COPY django_veesing_recipient (campaign_id, phone, status, batch_id, task_id, receipt_code, error)"
+            " FROM STDIN"
         ) as copy,
     ):
         for i in range(count):
-            copy.write_row((campaign.pk, str(13000000000 + i), "failed" if i % 50 == 0 else "delivered", "", "", ""))
+            status = "failed" if i % 50 == 0 else "delivered"
+            failed += status == "failed"
+            copy.write_row((campaign.pk, str(13000000000 + i), status, batch.pk, batch.task_id, "", ""))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE django_veesing_recipient")
-    Campaign.objects.filter(pk=campaign.pk).update(total_count=count)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        total_count=count, failed_count=failed, delivered_count=count - failed, status="sent"
+    )
 
 
 def measure(client, campaign_id: int, repeats: int = 5) -> list[tuple[str, float, int]]:

@@ -2,7 +2,7 @@
 veesing_send processes and as Celery prefork workers (Redis broker), in the same run.
 Throughput runs from the first claim to the last settled batch (process start-up excluded).
 
-    python benchmarks/bench_scaling.py [--batches 60] [--database postgres://…/veesing_bench_scaling]
+    python benchmarks/bench_scaling.py [--batches 200] [--database postgres://…/veesing_bench_scaling]
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def with_celery(campaign, workers: int, env: dict[str, str]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="four workers against one, 100 ms provider latency")
-    parser.add_argument("--batches", type=int, default=60)
+    parser.add_argument("--batches", type=int, default=200, help="per run; fewer and start-up skew shows")
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/veesing_bench_scaling")
     parser.add_argument("--quick", action="store_true", help="20 batches per run (CI smoke run)")
@@ -104,11 +104,11 @@ def main() -> None:
     for label, value in figures.items():
         lines.append(f"  {label:28}: {value:9,.0f} numbers/s")
     lines.append(
-        f"  ratio, veesing_send 4 : 1  : {figures['veesing_send, 4 processes'] / figures['veesing_send, 1 process']:9.2f}   (target ≥ 3.2)"
+        f"  ratio, veesing_send 4 : 1  : {figures['veesing_send, 4 processes'] / figures['veesing_send, 1 process']:9.2f}   (target ≥ 3.5)"
     )
     if "Celery, 4 prefork children" in figures:
         ratio = figures["Celery, 4 prefork children"] / figures["Celery, 1 prefork child"]
-        lines.append(f"  ratio, Celery 4 : 1        : {ratio:9.2f}   (target ≥ 3.2)")
+        lines.append(f"  ratio, Celery 4 : 1        : {ratio:9.2f}   (target ≥ 3.5)")
     publish("bench_scaling", lines, quick=args.quick)
 
 
