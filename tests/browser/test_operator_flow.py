@@ -5,6 +5,7 @@ Screenshots of each step land in test-artifacts/<language>/.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from pathlib import Path
@@ -14,6 +15,7 @@ from django.contrib.auth.models import User
 from django.db import connections
 from django.urls import reverse
 
+from django_veesing.client import CHINA
 from django_veesing.models import Campaign, CampaignStatus, OptOut
 from django_veesing.sending import Sender
 
@@ -156,4 +158,27 @@ def test_operator_flow(browser, live_server, simulator, settings, language):
     assert OptOut.objects.filter(phone="13800000005", source="admin").exists()
     assert "13800000005" in page.locator("#result_list").inner_text()
     page.screenshot(path=str(shots / "6-opt-outs.png"))
+    context.close()
+
+
+def test_a_campaign_waiting_for_quiet_hours_says_so_in_chinese(browser, live_server, simulator, clock, make_campaign):
+    """At 22:30 in China a scheduled marketing campaign waits; its page says until when."""
+    clock.set(dt.datetime(2026, 11, 26, 22, 30, tzinfo=CHINA))
+    campaign = make_campaign([str(13800000000 + i) for i in range(3)], kind="marketing")
+    assert Sender().send(campaign).waiting == "quiet_hours"
+    User.objects.create_superuser("boss", password="secret-pw")
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 800})
+    context.set_extra_http_headers({"Accept-Language": "zh-Hans"})
+    page = context.new_page()
+    page.goto(live_server.url + "/admin/login/")
+    page.fill("#id_username", "boss")
+    page.fill("#id_password", "secret-pw")
+    page.click("input[type=submit]")
+    page.goto(live_server.url + reverse("admin:django_veesing_campaign_change", args=[campaign.pk]))
+    notice = page.locator("#veesing-waiting").inner_text()
+    assert "免打扰" in notice and "2026-11-27 08:00" in notice and 'VEESING["QUIET_HOURS"]' in notice
+    shots = ARTIFACTS / "zh-hans"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.locator("#veesing-waiting").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "7-quiet-hours.png"))
     context.close()
