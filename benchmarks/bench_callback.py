@@ -29,39 +29,31 @@ TOKEN = "bench-callback-token-0123456789"
 def prepare(threads: int, per_thread: int) -> int:
     """Submitted recipients for wrk's receipts: thread t sends phones 13000000000 + t*1e6 + n.
 
-    As the sending pipeline leaves them: each thread's numbers in one range batch the
-    provider accepted, which stands for their rows (pending, no batch of their own), so a
-    receipt writes its row for the first time."""
+    As the sending pipeline leaves them: each thread's numbers in one batch the provider
+    accepted, their rows submitted with that batch and its task id."""
     from django.db import connection
-    from django.db.models import Max, Min
 
-    from django_veesing.models import Batch, Campaign, Recipient
+    from django_veesing.models import Batch, Campaign
 
     campaign = Campaign.objects.create(name="bench", content="【基准】x", status="sent")
-    last = 0
     for thread in range(threads):
+        batch = Batch.objects.create(
+            campaign=campaign, state="submitted", task_id=f"BENCHTASK{thread}", size=per_thread
+        )
         rows = "".join(
-            f"{campaign.pk}\t{13000000000 + thread * 1_000_000 + n}\tpending\t\t\t\n" for n in range(1, per_thread + 1)
+            f"{campaign.pk}\t{13000000000 + thread * 1_000_000 + n}\tsubmitted\t{batch.pk}\t{batch.task_id}\t\t\n"
+            for n in range(1, per_thread + 1)
         )
         with (
             connection.cursor() as cursor,
             cursor.cursor.copy(
-                "COPY django_veesing_recipient (campaign_id, phone, status, task_id, receipt_code, error) FROM STDIN"
+                "COPY django_veesing_recipient (campaign_id, phone, status, batch_id, task_id, receipt_code, error)"
+                " FROM STDIN"
             ) as copy,
         ):
             copy.write(rows)
-        added = Recipient.objects.filter(campaign=campaign, id__gt=last).aggregate(Min("id"), Max("id"))
-        first, last = added["id__min"], added["id__max"]
-        Batch.objects.create(
-            campaign=campaign,
-            state="submitted",
-            task_id=f"BENCHTASK{thread}",
-            size=per_thread,
-            first_id=first,
-            last_id=last,
-        )
     Campaign.objects.filter(pk=campaign.pk).update(
-        total_count=threads * per_thread, submitted_count=threads * per_thread, claimed_through=last
+        total_count=threads * per_thread, submitted_count=threads * per_thread
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
