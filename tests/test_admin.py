@@ -329,7 +329,7 @@ def test_sent_numbers_show_as_submitted_with_their_task_id(simulator, operator, 
     assert {(row[1], row[2]) for row in rows[1:]} == {("submitted", batch.task_id)}
 
 
-def test_a_campaign_held_by_quiet_hours_says_until_when_and_why(simulator, operator, campaign, clock):
+def test_a_campaign_held_by_quiet_hours_says_until_when_and_why(simulator, operator, viewer, campaign, clock):
     clock.set(dt.datetime(2026, 11, 26, 22, 30, tzinfo=CHINA))
     campaign.schedule()
     client = logged_in(operator)
@@ -338,6 +338,8 @@ def test_a_campaign_held_by_quiet_hours_says_until_when_and_why(simulator, opera
     assert "from 2026-11-27 08:00 China time" in page and 'VEESING["QUIET_HOURS"]' in page
     chinese = client.get(url("campaign_change", campaign.pk), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "免打扰" in html.unescape(chinese)
+    seen_by_viewer = logged_in(viewer).get(url("campaign_change", campaign.pk)).content.decode()
+    assert 'id="veesing-waiting"' in seen_by_viewer and 'id="veesing-cancel"' not in seen_by_viewer
     clock.set(dt.datetime(2026, 11, 27, 8, 0, tzinfo=CHINA))
     assert 'id="veesing-waiting"' not in client.get(url("campaign_change", campaign.pk)).content.decode()
 

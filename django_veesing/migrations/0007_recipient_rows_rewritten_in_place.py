@@ -15,16 +15,15 @@ from django.db import migrations, models
 FILLFACTOR = 70
 
 
-def leave_room(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        table = schema_editor.quote_name(apps.get_model("django_veesing", "Recipient")._meta.db_table)
-        schema_editor.execute(f"ALTER TABLE {table} SET (fillfactor = {FILLFACTOR})")
+def fillfactor(setting):
+    """A migration step that sets the recipients' table ``fillfactor`` on PostgreSQL."""
 
+    def step(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            table = schema_editor.quote_name(apps.get_model("django_veesing", "Recipient")._meta.db_table)
+            schema_editor.execute(f"ALTER TABLE {table} {setting}")
 
-def fill_pages(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        table = schema_editor.quote_name(apps.get_model("django_veesing", "Recipient")._meta.db_table)
-        schema_editor.execute(f"ALTER TABLE {table} RESET (fillfactor)")
+    return step
 
 
 class Migration(migrations.Migration):
@@ -46,5 +45,5 @@ class Migration(migrations.Migration):
             model_name='recipient',
             index=models.Index(condition=models.Q(('batch__isnull', True)), fields=['campaign', 'id'], name='veesing_recipient_unclaimed'),
         ),
-        migrations.RunPython(leave_room, fill_pages),
+        migrations.RunPython(fillfactor(f"SET (fillfactor = {FILLFACTOR})"), fillfactor("RESET (fillfactor)")),
     ]
