@@ -244,7 +244,8 @@ class Sender:
         taken = Batch.objects.filter(Exists(sending), pk=batch.pk, state=BatchState.QUEUED).update(
             state=BatchState.CLAIMED, claimed_by=self.worker, claimed_at=now
         )
-        batch.state, batch.claimed_at = BatchState.CLAIMED, now
+        if taken:
+            batch.state, batch.claimed_by, batch.claimed_at = BatchState.CLAIMED, self.worker, now
         return bool(taken)
 
     # -- claim, call, settle -------------------------------------------------------------
