@@ -21,8 +21,9 @@ campaign's row: it moves the cursor, records the batch (with the id range it too
 links those numbers to it, so a number in flight reads ``pending`` with its ``batch``.
 Once the provider accepts it, its numbers read ``submitted`` with the batch's task id;
 a refusal marks them ``failed``; an uncertain batch keeps them pending with their batch.
-Numbers to send again wait in ``queued`` batches, which workers take with ``SKIP
-LOCKED`` once the cursor has passed every number. So any number of workers can share a
+Numbers to send again wait in ``queued`` batches (and so does a batch claimed ahead
+while a call is in flight); a worker takes one with a conditional UPDATE of its row just
+before its call, so exactly one worker sends it. So any number of workers can share a
 campaign on PostgreSQL without two claiming one number. There, a claim and a settlement
 are one prepared statement each (``batch_sql``), each one UPDATE of the batch's rows. How
 a batch is settled is ``settling``; the numbers still to send and those put back are

@@ -173,7 +173,7 @@ def test_a_notification_claims_its_next_batch_while_a_call_is_in_flight(simulato
 
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
-def test_a_receipt_that_beats_its_batch_settlement_is_linked_by_the_next_claim(simulator, make_campaign, settings):
+def test_a_receipt_that_beats_its_batch_settlement_is_linked_once_it_is_settled(simulator, make_campaign, settings):
     settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 2}
     campaign = make_campaign(mobiles(4))
     sender = Sender()
