@@ -9,7 +9,17 @@ from django.db import transaction
 from django.db.models import QuerySet, Subquery
 
 from .conf import veesing_settings
-from .models import Batch, BatchState, Campaign, CampaignStatus, OptOut, Recipient, RecipientStatus, move_counts
+from .models import (
+    Batch,
+    BatchState,
+    Campaign,
+    CampaignStatus,
+    OptOut,
+    Recipient,
+    RecipientStatus,
+    move_counts,
+    rows_of,
+)
 from .segments import cost
 from .settling import requeue
 
@@ -24,8 +34,8 @@ def unclaimed(campaign: Campaign) -> QuerySet[Recipient]:
 
 def waiting(campaign: Campaign) -> QuerySet[Recipient]:
     """The campaign's numbers still to send: unclaimed, or in a queued batch."""
-    queued = Recipient.objects.filter(
-        campaign_id=campaign.pk, status=RecipientStatus.PENDING, batch__state=BatchState.QUEUED
+    queued = rows_of(Batch.objects.filter(campaign_id=campaign.pk, state=BatchState.QUEUED)).filter(
+        status=RecipientStatus.PENDING
     )
     return unclaimed(campaign) | queued
 

@@ -91,7 +91,7 @@ def settle_submitted(settlement: Settlement) -> bool:
 def _claim_statement() -> str:
     campaigns, recipients, batches = tables(Campaign, Recipient, Batch)
     # Only the models' table names and the app's own status values are formatted in. The
-    # cursor is a bound on the (campaign, status, id) index: the rows come in order.
+    # cursor is a bound on the (campaign, id) index: the rows come in order.
     return f"""
         WITH campaign AS (
             SELECT id, status, claimed_through FROM {campaigns} WHERE id = %(campaign_id)s FOR UPDATE
@@ -138,12 +138,14 @@ def _settle_statement() -> str:
             SET state = '{BatchState.SUBMITTED}', task_id = %(task_id)s, success_count = %(success_count)s,
                 remain_point = %(remain_point)s, message = %(message)s, sent_at = %(now)s
             WHERE id = %(batch_id)s AND state = '{BatchState.CLAIMED}'
-            RETURNING id, campaign_id
+            RETURNING id, campaign_id, first_id, last_id
         ),
         moved AS (
             UPDATE {recipients} AS r SET status = '{RecipientStatus.SUBMITTED}', task_id = %(task_id)s
             FROM settled
-            WHERE r.batch_id = settled.id AND r.status = '{RecipientStatus.PENDING}'
+            WHERE r.campaign_id = settled.campaign_id
+              AND r.id BETWEEN coalesce(settled.first_id, 0) AND coalesce(settled.last_id, {2**63 - 1})
+              AND r.batch_id = settled.id AND r.status = '{RecipientStatus.PENDING}'
             RETURNING r.id
         )
         UPDATE {campaigns} AS c

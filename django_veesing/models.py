@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from django.db import models, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -288,11 +288,12 @@ class Campaign(models.Model):
 class Batch(models.Model):
     """One call to the provider: claimed in the database before it, settled right after.
 
-    Its numbers are the recipients linked to it (``recipients``). A batch claimed from the
-    campaign's cursor took the pending numbers with ids from ``first_id`` to ``last_id``;
-    while its call is in flight they read ``pending`` with this batch, and once the
-    provider accepts it ``submitted`` with its ``task_id``. A ``queued`` batch (numbers to
-    send again) has no id range.
+    Its numbers are the recipients linked to it (``recipients``), all with ids from
+    ``first_id`` to ``last_id``: a batch claimed from the campaign's cursor took the pending
+    numbers of that range, a ``queued`` batch (numbers to send again) spans the ids it was
+    given. While its call is in flight they read ``pending`` with this batch, and once the
+    provider accepts it ``submitted`` with its ``task_id``. No index holds the recipients'
+    ``batch`` (see ``Recipient``): ``rows()`` finds them by that range.
     """
 
     # Indexed by (campaign, state) below.
@@ -323,9 +324,20 @@ class Batch(models.Model):
     def __str__(self) -> str:
         return gettext("batch %(id)s (%(state)s)") % {"id": self.pk, "state": self.get_state_display()}
 
+    def rows(self) -> models.QuerySet[Recipient]:
+        """The batch's numbers: the same as ``recipients``, found by the batch's id range
+        (a batch made by hand without one is found by the link alone, by a scan)."""
+        return Recipient.objects.filter(self.rows_q())
+
+    def rows_q(self) -> models.Q:
+        linked = models.Q(batch_id=self.pk)
+        if self.first_id is None or self.last_id is None:
+            return linked
+        return linked & models.Q(campaign_id=self.campaign_id, id__range=(self.first_id, self.last_id))
+
     def pending_recipients(self) -> models.QuerySet[Recipient]:
         """The batch's numbers not settled yet."""
-        return Recipient.objects.filter(status=RecipientStatus.PENDING, batch_id=self.pk)
+        return self.rows().filter(status=RecipientStatus.PENDING)
 
 
 class Recipient(models.Model):
@@ -337,8 +349,20 @@ class Recipient(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=RecipientStatus.choices, default=RecipientStatus.PENDING
     )
+    # A claim sets it on every row of a batch, so nothing may make that update costly
+    # (measured per row, docs/performance.rst): no index (a batch finds its rows by its
+    # id range, ``Batch.rows``) and no database constraint, whose deferred check ran one
+    # look-up of the batch per row (5 of the 9.5 µs a claim and its settlement took a row). Django still applies
+    # ``SET_NULL`` itself when a batch is deleted, and only the app writes this column.
     batch = models.ForeignKey(
-        Batch, models.SET_NULL, null=True, blank=True, related_name="recipients", verbose_name=_("batch")
+        Batch,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="recipients",
+        verbose_name=_("batch"),
+        db_index=False,
+        db_constraint=False,
     )
     task_id = models.CharField(_("task id"), max_length=64, blank=True)
     receipt_code = models.CharField(_("receipt code"), max_length=32, blank=True)
@@ -349,14 +373,13 @@ class Recipient(models.Model):
         verbose_name = _("recipient")
         verbose_name_plural = _("recipients")
         constraints = [models.UniqueConstraint(fields=["campaign", "phone"], name="veesing_recipient_unique")]
-        # No index holds ``status`` or ``task_id``: sending, receipts and expiry change
-        # them on every row, and with no index to update (and room left on each page, see
-        # migration 0007) PostgreSQL rewrites the row in place (a HOT update), at a third
-        # of the cost. A claim takes the next unclaimed rows by the partial index.
+        # No index holds (or is conditioned on) ``batch``, ``status`` or ``task_id``: a
+        # claim, its settlement, receipts and expiry change them on every row, and with no
+        # index to update (and room left on each page, see migration 0008) PostgreSQL
+        # rewrites the row in place (a HOT update), at a fraction of the cost. A claim
+        # takes the next rows after the campaign's cursor in (campaign, id) order.
         indexes = [
-            models.Index(
-                fields=["campaign", "id"], name="veesing_recipient_unclaimed", condition=Q(batch__isnull=True)
-            ),
+            models.Index(fields=["campaign", "id"], name="veesing_recipient_order"),
             models.Index(fields=["phone"], name="veesing_recipient_phone"),
         ]
 
@@ -376,6 +399,15 @@ class OptOut(models.Model):
 
     def __str__(self) -> str:
         return self.phone
+
+
+def rows_of(batches: models.QuerySet[Batch]) -> models.QuerySet[Recipient]:
+    """The numbers of ``batches`` (a few: the uncertain or queued ones of a campaign), each
+    batch's found by its id range."""
+    ranged = models.Q()
+    for batch in batches.only("id", "campaign_id", "first_id", "last_id"):
+        ranged |= batch.rows_q()
+    return Recipient.objects.filter(ranged) if ranged else Recipient.objects.none()
 
 
 def move_counts(campaign_id: int, **changes: int) -> None:

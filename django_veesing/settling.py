@@ -106,7 +106,9 @@ def requeue(campaign_id: int, recipients: QuerySet[Recipient], **changes: object
     size = veesing_settings.BATCH_SIZE
     for start in range(0, len(ids), size):
         chunk = ids[start : start + size]
-        queued = Batch.objects.create(campaign_id=campaign_id, state=BatchState.QUEUED, size=len(chunk))
+        queued = Batch.objects.create(
+            campaign_id=campaign_id, state=BatchState.QUEUED, size=len(chunk), first_id=chunk[0], last_id=chunk[-1]
+        )
         Recipient.objects.filter(id__in=chunk).update(batch=queued, **changes)
     return len(ids)
 
@@ -118,11 +120,9 @@ def expire(after_hours: float | None = None, now: dt.datetime | None = None) -> 
     expired = 0
     for campaign_id in Campaign.objects.filter(submitted_count__gt=0).values_list("id", flat=True):
         batches = Batch.objects.filter(campaign_id=campaign_id, state=BatchState.SUBMITTED, sent_at__lt=cutoff)
-        for batch_id in batches.values_list("id", flat=True):
+        for batch in batches.only("id", "campaign_id", "first_id", "last_id"):
             with transaction.atomic():
-                n = Recipient.objects.filter(batch_id=batch_id, status=RecipientStatus.SUBMITTED).update(
-                    status=RecipientStatus.EXPIRED
-                )
+                n = batch.rows().filter(status=RecipientStatus.SUBMITTED).update(status=RecipientStatus.EXPIRED)
                 move_counts(campaign_id, submitted=-n, expired=n)
             expired += n
     return expired

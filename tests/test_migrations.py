@@ -42,3 +42,20 @@ def test_rows_that_range_batches_stood_for_are_written():
     assert found[ids[2]] == ("skipped", None, "")
     assert found[ids[3]] == found[ids[4]] == ("pending", claimed.pk, "")
     assert found[ids[5]] == found[ids[6]] == ("pending", None, "")  # not claimed yet
+
+
+def test_queued_batches_get_the_id_range_of_their_rows():
+    apps = migrate([("django_veesing", "0007_recipient_rows_rewritten_in_place")])
+    Campaign = apps.get_model("django_veesing", "Campaign")
+    Batch = apps.get_model("django_veesing", "Batch")
+    Recipient = apps.get_model("django_veesing", "Recipient")
+    campaign = Campaign.objects.create(name="old", content="【测试】通知")
+    rows = [Recipient.objects.create(campaign=campaign, phone=str(13800000000 + i)) for i in range(6)]
+    queued = Batch.objects.create(campaign=campaign, state="queued", size=2)  # as requeue made them
+    Recipient.objects.filter(pk__in=[rows[1].pk, rows[4].pk]).update(batch=queued)
+    emptied = Batch.objects.create(campaign=campaign, state="queued", size=0)
+
+    apps = migrate([("django_veesing", "0008_recipient_rows_in_place")])
+    Batch = apps.get_model("django_veesing", "Batch")
+    assert Batch.objects.values_list("first_id", "last_id").get(pk=queued.pk) == (rows[1].pk, rows[4].pk)
+    assert Batch.objects.values_list("first_id", "last_id").get(pk=emptied.pk) == (0, 0)

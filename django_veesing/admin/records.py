@@ -105,7 +105,7 @@ class RecipientAdmin(WorkerBannerMixin, ExactSearchMixin, ReadOnlyMixin, admin.M
         term = search_term.strip()
         batch = Batch.objects.filter(task_id=term).first() if term and " " not in term else None
         if batch is not None:  # a task id: the numbers its batch went to
-            return queryset.filter(batch=batch), False
+            return queryset & batch.rows(), False
         return super().get_search_results(request, queryset, search_term)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Recipient]) -> None:

@@ -28,7 +28,7 @@ from ..backlog import plan, resend_uncertain, retry_failed, unclaimed
 from ..conf import veesing_settings
 from ..exceptions import CampaignStateError, ContentError
 from ..imports import INLINE_LIMIT, UnreadableFile, precheck, read_file, split_entries
-from ..models import Campaign, CampaignStatus, ImportJob, ImportStatus, Recipient, RecipientStatus
+from ..models import BatchState, Campaign, CampaignStatus, ImportJob, ImportStatus, Recipient, RecipientStatus, rows_of
 from ..phones import InvalidPhone, normalise
 from .common import balance, can_send, csv_safe
 
@@ -117,9 +117,8 @@ def confirm_resend(admin: Any) -> View:
     def view(request: HttpRequest, pk: int) -> HttpResponseBase:
         _require_send(request)
         campaign = get_object_or_404(Campaign, pk=pk)
-        uncertain = Recipient.objects.filter(
-            campaign=campaign, status=RecipientStatus.PENDING, batch__state="uncertain"
-        ).count()
+        uncertain_batches = campaign.batches.filter(state=BatchState.UNCERTAIN)
+        uncertain = rows_of(uncertain_batches).filter(status=RecipientStatus.PENDING).count()
         if request.method == "POST":
             numbers = resend_uncertain(campaign)
             admin.message_user(
