@@ -149,6 +149,11 @@ class CampaignAdmin(WorkerBannerMixin, admin.ModelAdmin):
         editable = obj is None or obj.status in (CampaignStatus.DRAFT, CampaignStatus.FAILED)
         return editable and super().has_change_permission(request, obj)
 
+    def may_load_numbers(self, request: HttpRequest, campaign: Campaign) -> bool:
+        """Numbers go into a draft or scheduled campaign, by a user who may change campaigns."""
+        loadable = campaign.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
+        return loadable and super().has_change_permission(request, campaign)
+
     @admin.display(description=gettext_lazy("progress"))
     def progress(self, campaign: Campaign) -> str:
         total = campaign.total_count or 1
@@ -166,7 +171,9 @@ class CampaignAdmin(WorkerBannerMixin, admin.ModelAdmin):
         )
 
     def get_urls(self) -> list[Any]:
-        wrap = self.admin_site.admin_view
+        def wrap(view: Any, campaign_page: bool = True) -> Any:
+            return self.admin_site.admin_view(screens.refusing(self, view, campaign_page=campaign_page))
+
         return [
             path("<int:pk>/send/", wrap(screens.confirm_send(self)), name="django_veesing_campaign_send"),
             path("<int:pk>/load/", wrap(screens.load_numbers(self)), name="django_veesing_campaign_load"),
@@ -176,7 +183,11 @@ class CampaignAdmin(WorkerBannerMixin, admin.ModelAdmin):
             path("<int:pk>/resend/", wrap(screens.confirm_resend(self)), name="django_veesing_campaign_resend"),
             path("<int:pk>/export.csv", wrap(screens.export_csv(self)), name="django_veesing_campaign_export"),
             path("balance/", wrap(screens.refresh_balance(self)), name="django_veesing_balance"),
-            path("imports/<int:pk>/invalid.csv", wrap(screens.invalid_csv(self)), name="django_veesing_import_invalid"),
+            path(
+                "imports/<int:pk>/invalid.csv",
+                wrap(screens.invalid_csv(self), campaign_page=False),
+                name="django_veesing_import_invalid",
+            ),
             *super().get_urls(),
         ]
 
@@ -184,7 +195,7 @@ class CampaignAdmin(WorkerBannerMixin, admin.ModelAdmin):
         campaign = self.get_object(request, object_id)
         extra = dict(extra_context or {})
         if campaign is not None:
-            extra.update(campaign_context(request, campaign))
+            extra.update(campaign_context(self, request, campaign))
         return super().change_view(request, object_id, form_url, extra)
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> Any:
@@ -224,7 +235,7 @@ def counter_context(campaign: Campaign | None) -> dict[str, Any]:
     }
 
 
-def campaign_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
+def campaign_context(admin: CampaignAdmin, request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
     value, error = balance()
     counts = campaign.counts()
     total = campaign.total_count or 1
@@ -238,6 +249,9 @@ def campaign_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]
         **counter_context(campaign),
         "veesing_campaign": campaign,
         "veesing_can_send": can_send(request),
+        "veesing_can_add": admin.has_add_permission(request),
+        "veesing_can_load": admin.may_load_numbers(request, campaign),
+        "veesing_state_changes": ["cancel", "retry", "duplicate"],
         "veesing_balance": value,
         "veesing_balance_error": error,
         "veesing_plan": plan(campaign) if campaign.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED) else None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
+from functools import wraps
 from typing import Any
 
 from django import forms
@@ -58,7 +59,33 @@ def _back(campaign: Campaign) -> HttpResponseRedirect:
 
 def _require_send(request: HttpRequest) -> None:
     if not can_send(request):
-        raise PermissionDenied
+        raise PermissionDenied(_("Only users allowed to send campaigns can do this."))
+
+
+def refusing(admin: Any, view: View, *, campaign_page: bool = True) -> View:
+    """``view``, with a refusal shown as a page of the admin (translated, with a way back
+    to the campaign or the list) instead of a bare "403 Forbidden"."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as refusal:
+            pk = kwargs.get("pk") if campaign_page else None
+            back = (
+                reverse("admin:django_veesing_campaign_change", args=[pk])
+                if pk is not None and Campaign.objects.filter(pk=pk).exists()
+                else reverse("admin:django_veesing_campaign_changelist")
+            )
+            context = {
+                **admin.admin_site.each_context(request),
+                "title": _("Not allowed"),
+                "message": str(refusal) or _("You are not allowed to do this."),
+                "back": back,
+            }
+            return TemplateResponse(request, "admin/django_veesing/campaign/refused.html", context, status=403)
+
+    return guarded
 
 
 class SendForm(forms.Form):
@@ -79,7 +106,10 @@ def confirm_send(admin: Any) -> View:
         _require_send(request)
         campaign = get_object_or_404(Campaign, pk=pk)
         form = SendForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        numbers = plan(campaign)
+        if request.method == "POST" and form.is_valid() and not numbers["numbers"]:
+            form.add_error(None, _("There is no number to send."))
+        elif request.method == "POST" and form.is_valid():
             try:
                 campaign.schedule(form.cleaned_data["send_at"], at_provider=form.cleaned_data["at_provider"])
             except (ContentError, CampaignStateError) as refused:
@@ -103,7 +133,7 @@ def confirm_send(admin: Any) -> View:
             "confirm_send.html",
             title=_("Send “%(name)s”?") % {"name": campaign.name},
             form=form,
-            plan=plan(campaign),
+            plan=numbers,
             report=report,
             balance=value,
             balance_error=balance_error,
@@ -142,11 +172,11 @@ def change_state(admin: Any) -> View:
 
     def view(request: HttpRequest, pk: int, change: str) -> HttpResponseBase:
         if request.method != "POST":
-            raise PermissionDenied
+            raise PermissionDenied(_("This address only takes a button of the campaign page."))
         campaign = get_object_or_404(Campaign, pk=pk)
         if change == "duplicate":
             if not admin.has_add_permission(request):
-                raise PermissionDenied
+                raise PermissionDenied(_("Only users allowed to add campaigns can duplicate one."))
             copy = campaign.duplicate()
             admin.message_user(request, _("Duplicated as a new draft."))
             return _back(copy)
@@ -171,7 +201,7 @@ def change_state(admin: Any) -> View:
 def refresh_balance(admin: Any) -> View:
     def view(request: HttpRequest) -> HttpResponseBase:
         if request.method != "POST":
-            raise PermissionDenied
+            raise PermissionDenied(_("This address only takes a button of the campaign page."))
         value, error = balance(refresh=True)
         if error:
             admin.message_user(request, _("Could not read the balance: %(error)s") % {"error": error}, messages.ERROR)
@@ -209,13 +239,13 @@ class LoadForm(forms.Form):
 def load_numbers(admin: Any) -> View:
     def view(request: HttpRequest, pk: int) -> HttpResponseBase:
         campaign = get_object_or_404(Campaign, pk=pk)
-        if not admin.has_change_permission(request, campaign) and campaign.status != CampaignStatus.SCHEDULED:
-            raise PermissionDenied
         if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
             admin.message_user(
                 request, _("Numbers can only be loaded into a draft or scheduled campaign."), messages.WARNING
             )
             return _back(campaign)
+        if not admin.may_load_numbers(request, campaign):
+            raise PermissionDenied(_("Only users allowed to change campaigns can load numbers."))
         form = LoadForm(request.POST or None, request.FILES or None)
         job = None
         if request.method == "POST" and form.is_valid():
@@ -307,7 +337,7 @@ def _stream(rows: Iterator[list[Any]], filename: str) -> StreamingHttpResponse:
 def export_csv(admin: Any) -> View:
     def view(request: HttpRequest, pk: int) -> HttpResponseBase:
         if not admin.has_view_permission(request):
-            raise PermissionDenied
+            raise PermissionDenied(_("Only users allowed to view campaigns can export them."))
         campaign = get_object_or_404(Campaign, pk=pk)
         recipients = (
             Recipient.objects.filter(campaign=campaign)
@@ -330,7 +360,7 @@ def export_csv(admin: Any) -> View:
 def invalid_csv(admin: Any) -> View:
     def view(request: HttpRequest, pk: int) -> HttpResponseBase:
         if not admin.has_view_permission(request):
-            raise PermissionDenied
+            raise PermissionDenied(_("Only users allowed to view campaigns can export them."))
         job = get_object_or_404(ImportJob, pk=pk)
         lines = (line.rsplit(",", 1) for line in job.invalid.splitlines())
 

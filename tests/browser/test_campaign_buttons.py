@@ -1,0 +1,163 @@
+"""Every button of the campaign page, in every state a campaign can be in, clicked in
+Chromium (in Chinese) as a sender and as a view-only user, with what each one did."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.urls import reverse
+
+from django_veesing.models import Campaign, CampaignStatus, Recipient, RecipientStatus
+
+from .test_operator_flow import CHROMIUM, browser  # noqa: F401  (the fixture)
+
+pytestmark = [
+    pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason="needs Debian's Chromium"),
+    pytest.mark.django_db(transaction=True),
+]
+
+PHONES = [str(13800000000 + i) for i in range(5)]
+
+# What a sender sees in each state (the page's ids), besides the export link.
+SENDER_BUTTONS = {
+    "draft": {"veesing-send", "veesing-load", "veesing-cancel", "veesing-duplicate"},
+    "scheduled": {"veesing-send", "veesing-load", "veesing-cancel", "veesing-duplicate"},
+    "sending": {"veesing-cancel", "veesing-duplicate"},
+    "sent": {"veesing-retry", "veesing-duplicate"},
+    "failed": {"veesing-send", "veesing-retry", "veesing-duplicate"},
+    "cancelled": {"veesing-duplicate"},
+}
+ALL_BUTTONS = {"veesing-send", "veesing-load", "veesing-cancel", "veesing-retry", "veesing-duplicate"}
+
+
+def campaign_in(state: str, phones: list[str] = PHONES) -> Campaign:
+    """A campaign as the app leaves it in ``state``; sent and failed ones have two failed numbers."""
+    campaign = Campaign.objects.create(name=f"{state} 活动", content="【维信测试】您的订单已发货")
+    campaign.add_recipients(phones)
+    if state in ("sent", "failed"):
+        Recipient.objects.filter(campaign=campaign, phone__in=phones[:2]).update(status=RecipientStatus.FAILED)
+        Recipient.objects.filter(campaign=campaign, phone__in=phones[2:]).update(status=RecipientStatus.DELIVERED)
+        campaign.recount()
+    Campaign.objects.filter(pk=campaign.pk).update(status=state)
+    campaign.refresh_from_db()
+    return campaign
+
+
+def log_in(browser, live_server, username: str):  # noqa: F811
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 900}, accept_downloads=True)
+    context.set_extra_http_headers({"Accept-Language": "zh-Hans"})
+    page = context.new_page()
+    page.goto(live_server.url + "/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "secret-pw")
+    page.click("input[type=submit]")
+    return page
+
+
+def campaign_page(page, live_server, campaign: Campaign) -> None:
+    page.goto(live_server.url + reverse("admin:django_veesing_campaign_change", args=[campaign.pk]))
+
+
+def visible(page) -> set[str]:
+    return {button for button in ALL_BUTTONS if page.locator(f"#{button}").count()}
+
+
+@pytest.fixture
+def sender_page(browser, live_server, simulator):  # noqa: F811
+    User.objects.create_superuser("boss", password="secret-pw")
+    page = log_in(browser, live_server, "boss")
+    yield page
+    page.context.close()
+
+
+@pytest.fixture
+def viewer_page(browser, live_server, simulator):  # noqa: F811
+    viewer = User.objects.create_user("viewer", password="secret-pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_campaign"))
+    page = log_in(browser, live_server, "viewer")
+    yield page
+    page.context.close()
+
+
+@pytest.mark.parametrize("state", list(SENDER_BUTTONS))
+def test_a_sender_sees_and_uses_each_button_of_the_state(sender_page, live_server, state):
+    page = sender_page
+    campaign = campaign_in(state)
+    campaign_page(page, live_server, campaign)
+    assert visible(page) == SENDER_BUTTONS[state]
+    assert page.locator("#veesing-export").count() == 1
+
+    for button in sorted(SENDER_BUTTONS[state]):
+        campaign = campaign_in(state)  # each button on a campaign of its own, in that state
+        campaign_page(page, live_server, campaign)
+        page.click(f"#{button}")
+        campaign.refresh_from_db()
+        if button == "veesing-send":
+            assert page.locator("#veesing-confirm").count() == 1
+        elif button == "veesing-load":
+            assert page.locator("#id_pasted").count() == 1
+        elif button == "veesing-cancel":
+            assert campaign.status == CampaignStatus.CANCELLED
+            assert "已取消" in page.locator("ul.messagelist").inner_text()
+        elif button == "veesing-retry":
+            assert campaign.failed_count == 0 and campaign.pending_count == 2
+            assert "2 个失败号码将重新发送" in page.locator("ul.messagelist").inner_text()
+        elif button == "veesing-duplicate":
+            copy = Campaign.objects.latest("pk")
+            assert copy.pk != campaign.pk and copy.status == CampaignStatus.DRAFT and copy.total_count == 5
+            assert page.url.endswith(reverse("admin:django_veesing_campaign_change", args=[copy.pk]))
+        assert "403" not in page.content()
+
+
+def test_refreshing_the_balance_asks_the_provider(sender_page, live_server, simulator):
+    page = sender_page
+    campaign_page(page, live_server, campaign_in("draft"))
+    page.click("#veesing-refresh-balance")
+    assert "余额" in page.locator("ul.messagelist").inner_text()
+    assert page.locator("#veesing-balance").count() == 1  # back on the campaign page
+
+
+@pytest.mark.parametrize("state", list(SENDER_BUTTONS))
+def test_a_view_only_user_sees_no_button_that_would_refuse_them(viewer_page, live_server, state):
+    page = viewer_page
+    campaign = campaign_in(state)
+    campaign_page(page, live_server, campaign)
+    assert visible(page) == set()
+    with page.expect_download() as download:
+        page.click("#veesing-export")
+    assert download.value.suggested_filename.endswith(".csv")
+
+
+def test_a_refusal_is_a_chinese_page_of_the_admin_with_a_way_back(viewer_page, live_server):
+    page = viewer_page
+    campaign = campaign_in("draft")
+    campaign_page(page, live_server, campaign)
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    for change in ("cancel", "duplicate"):  # as a forged or stale form would post them
+        url = reverse("admin:django_veesing_campaign_state", args=[campaign.pk, change])
+        response = page.request.post(live_server.url + url, headers={"X-CSRFToken": token})
+        assert response.status == 403
+        assert "无权操作" in response.text() and "403 Forbidden" not in response.text()
+    page.goto(live_server.url + reverse("admin:django_veesing_campaign_send", args=[campaign.pk]))
+    assert "只有有权发送群发任务的用户才能执行此操作" in page.locator("#veesing-refused").inner_text()
+    page.click("#veesing-back")
+    assert page.url.endswith(reverse("admin:django_veesing_campaign_change", args=[campaign.pk]))
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT and Campaign.objects.count() == 1
+
+
+def test_a_campaign_with_no_numbers_cannot_be_confirmed(sender_page, live_server):
+    page = sender_page
+    campaign = campaign_in("draft", phones=[])
+    page.goto(live_server.url + reverse("admin:django_veesing_campaign_send", args=[campaign.pk]))
+    assert page.locator("#veesing-confirm").is_disabled()
+    assert "没有可发送的号码" in page.locator("#veesing-no-numbers").inner_text()
+
+
+def test_the_counter_names_emoji_whole(sender_page, live_server):
+    page = sender_page
+    page.goto(live_server.url + reverse("admin:django_veesing_campaign_add"))
+    page.fill("#id_content", "【维信测试】会员日🎉🎁★ 快来")
+    problems = page.locator("#veesing-counter").inner_text()
+    assert "🎉" in problems and "🎁" in problems and "★" in problems
+    assert "\ufffd" not in problems and problems.count("🎉") == 1
