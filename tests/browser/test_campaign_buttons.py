@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from django_veesing.models import Campaign, CampaignStatus, Recipient, RecipientStatus
 
-from .test_operator_flow import CHROMIUM, browser  # noqa: F401  (the fixture)
+from .test_operator_flow import ARTIFACTS, CHROMIUM, browser  # noqa: F401  (the fixture)
 
 pytestmark = [
     pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason="needs Debian's Chromium"),
@@ -58,6 +58,13 @@ def campaign_page(page, live_server, campaign: Campaign) -> None:
     page.goto(live_server.url + reverse("admin:django_veesing_campaign_change", args=[campaign.pk]))
 
 
+def shot(page, name: str) -> None:
+    folder = ARTIFACTS / "zh-hans"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.locator("#veesing-refused, .veesing-actions").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(folder / f"{name}.png"))
+
+
 def visible(page) -> set[str]:
     return {button for button in ALL_BUTTONS if page.locator(f"#{button}").count()}
 
@@ -86,6 +93,8 @@ def test_a_sender_sees_and_uses_each_button_of_the_state(sender_page, live_serve
     campaign_page(page, live_server, campaign)
     assert visible(page) == SENDER_BUTTONS[state]
     assert page.locator("#veesing-export").count() == 1
+    assert "{#" not in page.locator(".veesing-actions").inner_text()
+    shot(page, f"buttons-{state}")
 
     for button in sorted(SENDER_BUTTONS[state]):
         campaign = campaign_in(state)  # each button on a campaign of its own, in that state
@@ -140,6 +149,7 @@ def test_a_refusal_is_a_chinese_page_of_the_admin_with_a_way_back(viewer_page, l
         assert "无权操作" in response.text() and "403 Forbidden" not in response.text()
     page.goto(live_server.url + reverse("admin:django_veesing_campaign_send", args=[campaign.pk]))
     assert "只有有权发送群发任务的用户才能执行此操作" in page.locator("#veesing-refused").inner_text()
+    shot(page, "refused")
     page.click("#veesing-back")
     assert page.url.endswith(reverse("admin:django_veesing_campaign_change", args=[campaign.pk]))
     campaign.refresh_from_db()
