@@ -107,10 +107,10 @@ def confirm_send(admin: Any) -> View:
         campaign = get_object_or_404(Campaign, pk=pk)
         form = SendForm(request.POST or None)
         numbers = plan(campaign)
-        if request.method == "POST" and form.is_valid() and not numbers["numbers"]:
-            form.add_error(None, _("There is no number to send."))
-        elif request.method == "POST" and form.is_valid():
+        if request.method == "POST" and form.is_valid():
             try:
+                if not numbers["numbers"]:
+                    raise CampaignStateError(_("There is no number to send."))
                 campaign.schedule(form.cleaned_data["send_at"], at_provider=form.cleaned_data["at_provider"])
             except (ContentError, CampaignStateError) as refused:
                 form.add_error(None, str(refused))

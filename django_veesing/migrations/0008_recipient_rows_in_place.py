@@ -40,11 +40,16 @@ def record_ranges(apps, schema_editor):
     Batch = apps.get_model("django_veesing", "Batch")
     Recipient = apps.get_model("django_veesing", "Recipient")
     missing = Batch.objects.filter(models.Q(first_id__isnull=True) | models.Q(last_id__isnull=True))
-    for batch in missing.iterator():
-        span = Recipient.objects.filter(batch_id=batch.pk).aggregate(first=Min("id"), last=Max("id"))
-        # A batch with no rows left keeps an empty range (it finds nothing either way).
-        batch.first_id, batch.last_id = span["first"] or 0, span["last"] or 0
-        batch.save(update_fields=["first_id", "last_id"])
+    spans = (
+        Recipient.objects.filter(batch__in=missing)
+        .values("batch_id")
+        .annotate(first=Min("id"), last=Max("id"))
+        .values_list("batch_id", "first", "last")
+    )
+    for batch_id, first, last in spans:
+        Batch.objects.filter(pk=batch_id).update(first_id=first, last_id=last)
+    # A batch with no rows left gets an empty range (it finds nothing either way).
+    missing.update(first_id=0, last_id=0)
 
 
 class Migration(migrations.Migration):

@@ -9,12 +9,9 @@ from django.urls import reverse
 
 from django_veesing.models import Campaign, CampaignStatus, Recipient, RecipientStatus
 
-from .test_operator_flow import ARTIFACTS, CHROMIUM, browser  # noqa: F401  (the fixture)
+from .helpers import ARTIFACTS, log_in, needs_chromium
 
-pytestmark = [
-    pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason="needs Debian's Chromium"),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = [needs_chromium, pytest.mark.django_db(transaction=True)]
 
 PHONES = [str(13800000000 + i) for i in range(5)]
 
@@ -43,17 +40,6 @@ def campaign_in(state: str, phones: list[str] = PHONES) -> Campaign:
     return campaign
 
 
-def log_in(browser, live_server, username: str):  # noqa: F811
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 900}, accept_downloads=True)
-    context.set_extra_http_headers({"Accept-Language": "zh-Hans"})
-    page = context.new_page()
-    page.goto(live_server.url + "/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "secret-pw")
-    page.click("input[type=submit]")
-    return page
-
-
 def campaign_page(page, live_server, campaign: Campaign) -> None:
     page.goto(live_server.url + reverse("admin:django_veesing_campaign_change", args=[campaign.pk]))
 
@@ -70,7 +56,7 @@ def visible(page) -> set[str]:
 
 
 @pytest.fixture
-def sender_page(browser, live_server, simulator):  # noqa: F811
+def sender_page(browser, live_server, simulator):
     User.objects.create_superuser("boss", password="secret-pw")
     page = log_in(browser, live_server, "boss")
     yield page
@@ -78,7 +64,7 @@ def sender_page(browser, live_server, simulator):  # noqa: F811
 
 
 @pytest.fixture
-def viewer_page(browser, live_server, simulator):  # noqa: F811
+def viewer_page(browser, live_server, simulator):
     viewer = User.objects.create_user("viewer", password="secret-pw", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_campaign"))
     page = log_in(browser, live_server, "viewer")

@@ -6,30 +6,21 @@ Screenshots of each step land in test-artifacts/<language>/.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connections
 from django.urls import reverse
 
 from django_veesing.client import CHINA
 from django_veesing.models import Campaign, CampaignStatus, OptOut
 from django_veesing.sending import Sender
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
+from .helpers import ARTIFACTS, log_in, needs_chromium
+
 TOKEN = "test-callback-token-0123456789"
 
-pytestmark = [
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's Chromium: apt-get install chromium"),
-    pytest.mark.django_db(transaction=True),
-]
-# Playwright's sync API runs an event loop in this thread; the ORM calls made here are
-# ordinary synchronous ones.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+pytestmark = [needs_chromium, pytest.mark.django_db(transaction=True)]
 
 TEXTS = {
     "en": {
@@ -47,28 +38,6 @@ TEXTS = {
 }
 
 
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        # While Playwright's event loop runs, Django keeps this thread's connections in a
-        # separate context; close them here, or the test database cannot be dropped.
-        connections.close_all()
-        browser.close()
-
-
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_operator_flow(browser, live_server, simulator, settings, language):
     settings.VEESING = {**settings.VEESING, "QUIET_HOURS": None, "BATCH_SIZE": 10}
@@ -82,18 +51,8 @@ def test_operator_flow(browser, live_server, simulator, settings, language):
     shots = ARTIFACTS / language
     shots.mkdir(parents=True, exist_ok=True)
     texts = TEXTS[language]
-    context = browser.new_context(
-        locale="zh-CN" if language == "zh-hans" else "en-US",
-        accept_downloads=True,
-        viewport={"width": 1100, "height": 800},
-    )
-    context.set_extra_http_headers({"Accept-Language": "zh-Hans" if language == "zh-hans" else "en"})
-    page = context.new_page()
-
-    page.goto(live_server.url + "/admin/login/")
-    page.fill("#id_username", "boss")
-    page.fill("#id_password", "secret-pw")
-    page.click("input[type=submit]")
+    page = log_in(browser, live_server, "boss", language)
+    context = page.context
 
     # Write a campaign: the counter follows the typing.
     page.goto(live_server.url + reverse("admin:django_veesing_campaign_add"))
@@ -167,13 +126,8 @@ def test_a_campaign_waiting_for_quiet_hours_says_so_in_chinese(browser, live_ser
     campaign = make_campaign([str(13800000000 + i) for i in range(3)], kind="marketing")
     assert Sender().send(campaign).waiting == "quiet_hours"
     User.objects.create_superuser("boss", password="secret-pw")
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1100, "height": 800})
-    context.set_extra_http_headers({"Accept-Language": "zh-Hans"})
-    page = context.new_page()
-    page.goto(live_server.url + "/admin/login/")
-    page.fill("#id_username", "boss")
-    page.fill("#id_password", "secret-pw")
-    page.click("input[type=submit]")
+    page = log_in(browser, live_server, "boss")
+    context = page.context
     page.goto(live_server.url + reverse("admin:django_veesing_campaign_change", args=[campaign.pk]))
     notice = page.locator("#veesing-waiting").inner_text()
     assert "免打扰" in notice and "2026-11-27 08:00" in notice and 'VEESING["QUIET_HOURS"]' in notice

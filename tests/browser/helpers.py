@@ -1,0 +1,32 @@
+"""What the browser tests share: where Chromium and the screenshots are, and logging in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
+needs_chromium = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM), reason="needs Debian's Chromium: apt-get install chromium"
+)
+
+
+def log_in(browser, live_server, username: str, language: str = "zh-hans"):
+    """A new page of a new browser context in ``language``, logged into the admin (the
+    tests' users have the password "secret-pw")."""
+    context = browser.new_context(
+        locale="zh-CN" if language == "zh-hans" else "en-US",
+        accept_downloads=True,
+        viewport={"width": 1100, "height": 800},
+    )
+    context.set_extra_http_headers({"Accept-Language": "zh-Hans" if language == "zh-hans" else "en"})
+    page = context.new_page()
+    page.goto(live_server.url + "/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "secret-pw")
+    page.click("input[type=submit]")
+    return page
