@@ -10,12 +10,14 @@ a view that commits) and the straightforward receipt view.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,38 +28,39 @@ HERE = Path(__file__).resolve().parent
 TOKEN = "bench-callback-token-0123456789"
 
 
-def prepare(threads: int, per_thread: int) -> int:
-    """Submitted recipients for wrk's receipts: thread t sends phones 13000000000 + t*1e6 + n.
-
-    As the sending pipeline leaves them: each thread's numbers in one batch the provider
-    accepted, their rows submitted with that batch and its task id."""
+def prepare(threads: int, per_thread: int, *, campaigns: int = 1, label: str = "BENCH", base: int = 13000000000) -> int:
+    """Submitted recipients for wrk's receipts (``push.lua``), as the sending pipeline leaves
+    them: wrk thread t's number n is phone ``base + t * 1e6 + n`` in campaign ``n % campaigns``,
+    sent in a batch the provider accepted (task id ``<label>T<t>C<n % campaigns>``), its row
+    submitted with that batch and its task id. Returns the first campaign's id."""
     from django.db import connection
 
     from django_veesing.models import Batch, Campaign
 
-    campaign = Campaign.objects.create(name="bench", content="【基准】x", status="sent")
+    made = [Campaign.objects.create(name=f"{label} {c}", content="【基准】x", status="sent") for c in range(campaigns)]
     for thread in range(threads):
-        batch = Batch.objects.create(
-            campaign=campaign, state="submitted", task_id=f"BENCHTASK{thread}", size=per_thread
-        )
-        rows = "".join(
-            f"{campaign.pk}\t{13000000000 + thread * 1_000_000 + n}\tsubmitted\t{batch.pk}\t{batch.task_id}\t\t\n"
-            for n in range(1, per_thread + 1)
-        )
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(
-                "COPY django_veesing_recipient (campaign_id, phone, status, batch_id, task_id, receipt_code, error)"
-                " FROM STDIN"
-            ) as copy,
-        ):
-            copy.write(rows)
-    Campaign.objects.filter(pk=campaign.pk).update(
-        total_count=threads * per_thread, submitted_count=threads * per_thread
-    )
+        for c, campaign in enumerate(made):
+            numbers = range(c or campaigns, per_thread + 1, campaigns)  # n % campaigns == c, n ≥ 1
+            batch = Batch.objects.create(
+                campaign=campaign, state="submitted", task_id=f"{label}T{thread}C{c}", size=len(numbers)
+            )
+            rows = "".join(
+                f"{campaign.pk}\t{base + thread * 1_000_000 + n}\tsubmitted\t{batch.pk}\t{batch.task_id}\t\t\n"
+                for n in numbers
+            )
+            with (
+                connection.cursor() as cursor,
+                cursor.cursor.copy(
+                    "COPY django_veesing_recipient (campaign_id, phone, status, batch_id, task_id, receipt_code, error)"
+                    " FROM STDIN"
+                ) as copy,
+            ):
+                copy.write(rows)
+    for campaign in made:
+        campaign.recount()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    return campaign.pk
+    return made[0].pk
 
 
 @dataclass
@@ -70,8 +73,10 @@ class Load:
     database_cpu_ms: float  # PostgreSQL's processes
 
 
-def wrk(server: int, url: str, seconds: int, script: str | None = None, *script_args: str) -> Load:
-    command = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", url]
+def wrk(
+    server: int, url: str, seconds: int, script: str | None = None, *script_args: str, connections: int = 8
+) -> Load:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if script:
         command[1:1] = ["-s", script]
         command += ["--", *script_args]
@@ -84,6 +89,23 @@ def wrk(server: int, url: str, seconds: int, script: str | None = None, *script_
     value, unit = float(p99.group(1)), p99.group(2)
     per_request = [cpu.spent(start, end) * 1000 / max(requests, 1) for start, end in zip(before, after, strict=True)]
     return Load(rate, value / 1000 if unit == "us" else value * 1000 if unit == "s" else value, *per_request)
+
+
+@contextlib.contextmanager
+def gunicorn(database: str, *, workers: int, written_id: int) -> Iterator[tuple[int, str]]:
+    """The benchmark site (``callback_site``) under gunicorn: its pid and its address."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database, "BENCH_TOKEN": TOKEN, "PYTHONPATH": str(HERE)}
+    env["BENCH_CAMPAIGN"] = str(written_id)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}"]
+    server = subprocess.Popen([*command, "--log-level", "warning", "callback_site:application"], cwd=HERE, env=env)
+    try:
+        time.sleep(3)
+        yield server.pid, f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(10)
 
 
 def main() -> None:
@@ -105,44 +127,17 @@ def main() -> None:
     per_run = 2000 * seconds  # more than a run can push, per wrk thread
     campaign_id = prepare(threads=2, per_thread=(args.runs + 1) * per_run)
     connection.close()
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": args.database, "BENCH_TOKEN": TOKEN, "PYTHONPATH": str(HERE)}
-    env["BENCH_CAMPAIGN"] = str(campaign_id)
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "callback_site:application",
-        ],
-        cwd=HERE,
-        env=env,
-    )
-    try:
-        time.sleep(3)
-        base = f"http://127.0.0.1:{port}"
+    with gunicorn(args.database, workers=2, written_id=campaign_id) as (server, base):
         push_script = str(HERE / "push.lua")
-        write = wrk(server.pid, base + "/one-write/", seconds)
-        plain = wrk(server.pid, f"{base}/straightforward/", seconds, push_script, str(args.runs * per_run))
+        write = wrk(server, base + "/one-write/", seconds)
+        plain = wrk(server, f"{base}/straightforward/", seconds, push_script, str(args.runs * per_run))
         # The bare view and the callback alternately, each on fresh recipients; each side's
         # best run counts (a run on a shared machine is sometimes slowed throughout).
         bares, pushes = [], []
         for run in range(args.runs):
-            bares.append(wrk(server.pid, base + "/bare/", seconds))
-            pushes.append(
-                wrk(server.pid, f"{base}/veesing/callback/{TOKEN}/", seconds, push_script, str(run * per_run))
-            )
+            bares.append(wrk(server, base + "/bare/", seconds))
+            pushes.append(wrk(server, f"{base}/veesing/callback/{TOKEN}/", seconds, push_script, str(run * per_run)))
         bare, push = (max(loads, key=lambda load: load.rate) for loads in (bares, pushes))
-    finally:
-        server.terminate()
-        server.wait(10)
     delivered = Recipient.objects.filter(status="delivered").count()
     stored = Receipt.objects.count()
     lines = []

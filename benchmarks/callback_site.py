@@ -46,7 +46,7 @@ def bare(request):
 def one_write(request):
     """The least a durable view can do: one single-row UPDATE, committed, per request."""
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE django_veesing_campaign SET total_count = total_count WHERE id = %s", [WRITTEN_ID])
+        cursor.execute("UPDATE django_veesing_campaign SET last_message = last_message WHERE id = %s", [WRITTEN_ID])
     return HttpResponse("ok", content_type="text/plain")
 
 

@@ -22,7 +22,17 @@ from typing import Any
 
 from django.db import connection
 
-from .models import Batch, BatchState, Campaign, CampaignStatus, Receipt, Recipient, RecipientStatus
+from .models import (
+    Batch,
+    BatchState,
+    Campaign,
+    CampaignStatus,
+    Receipt,
+    Recipient,
+    RecipientStatus,
+    count_slot,
+    upsert_counts,
+)
 from .prepared import Statement, tables
 
 
@@ -131,7 +141,11 @@ def _claim_statement() -> str:
 
 
 def _settle_statement() -> str:
-    campaigns, batches, recipients = tables(Campaign, Batch, Recipient)
+    batches, recipients = tables(Batch, Recipient)
+    moved = "(SELECT count(*) FROM moved)"
+    counted = upsert_counts(["pending", "submitted"]).format(
+        values=f"SELECT settled.campaign_id, {count_slot()}, -{moved}, {moved} FROM settled"  # noqa: S608
+    )
     return f"""
         WITH settled AS (
             UPDATE {batches}
@@ -148,11 +162,8 @@ def _settle_statement() -> str:
               AND r.batch_id = settled.id AND r.status = '{RecipientStatus.PENDING}'
             RETURNING r.id
         )
-        UPDATE {campaigns} AS c
-        SET pending_count = c.pending_count - (SELECT count(*) FROM moved),
-            submitted_count = c.submitted_count + (SELECT count(*) FROM moved)
-        FROM settled WHERE c.id = settled.campaign_id
-        RETURNING c.id
+        {counted}
+        RETURNING campaign_id
     """  # noqa: S608
 
 

@@ -1,9 +1,9 @@
 """Campaigns, their recipients and batches, and opt-outs.
 
 State changes that concern many rows are set-based (one UPDATE per batch, never one per
-number); the campaign's counts by recipient status are kept on the campaign row and moved
-with ``F()`` expressions in the same transaction as the change they count, so no page
-and no push ever needs a COUNT over a million recipients.
+number); the campaign's counts by recipient status are moved in the same transaction as
+the change they count, in a few rows of their own (``CampaignCount``), so no page and no
+push ever needs a COUNT over a million recipients and no push waits for another's lock.
 """
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import Any
 
-from django.db import models, transaction
-from django.db.models import F
+from django.db import connection, models, transaction
+from django.db.models import OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +32,7 @@ from .schedule import in_quiet_hours
 from .segments import segments
 
 MAX_INVALID_KEPT = 10_000
+StrOrPromise = str | Promise
 
 
 class CampaignKind(models.TextChoices):
@@ -79,6 +83,49 @@ class ImportResult:
     invalid: list[tuple[str, str]] = field(default_factory=list)
 
 
+#: What a campaign counts: its recipients, and its recipients in each status.
+COUNTED = ("total", *RecipientStatus.values)
+
+
+class _Count:
+    """One of a campaign's counts (``delivered_count`` …): the sum of its ``CampaignCount``
+    rows. ``Campaign.objects`` reads every count with the campaign, in the same query; a
+    campaign loaded otherwise (``recipient.campaign``, ``refresh_from_db``) reads them all
+    with one query the first time one is used. Either way the value is what was committed
+    when it was read, as a column's would be."""
+
+    def __init__(self, label: StrOrPromise) -> None:
+        self.short_description = label  # the admin's column and field label
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = self.admin_order_field = name  # the manager's annotation sorts the list
+
+    def __get__(self, campaign: Campaign | None, owner: type | None = None) -> Any:
+        if campaign is None:
+            return self
+        counted = campaign.__dict__.get("_counted")
+        if counted is None or self.name not in counted:
+            counted = campaign.__dict__["_counted"] = campaign.read_counts()
+        return counted[self.name]
+
+    def __set__(self, campaign: Campaign, value: int) -> None:
+        campaign.__dict__.setdefault("_counted", {})[self.name] = value
+
+
+def _summed(column: str) -> Coalesce:
+    slots = CampaignCount.objects.filter(campaign=OuterRef("pk")).order_by().values("campaign")
+    total = slots.annotate(n=Sum(column)).values("n")
+    return Coalesce(Subquery(total, output_field=models.BigIntegerField()), 0)
+
+
+class CampaignManager(models.Manager["Campaign"]):
+    """Campaigns with their counts (``total_count``, ``pending_count`` …): filter, order and
+    read them as columns."""
+
+    def get_queryset(self) -> models.QuerySet[Campaign]:
+        return super().get_queryset().annotate(**{f"{name}_count": _summed(name) for name in COUNTED})
+
+
 class Campaign(models.Model):
     name = models.CharField(_("name"), max_length=200)
     content = models.TextField(
@@ -110,16 +157,18 @@ class Campaign(models.Model):
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     last_message = models.TextField(_("last message"), blank=True)
 
-    total_count = models.PositiveIntegerField(_("recipients"), default=0)
-    pending_count = models.PositiveIntegerField(_("pending"), default=0)
-    submitted_count = models.PositiveIntegerField(_("submitted"), default=0)
-    delivered_count = models.PositiveIntegerField(_("delivered"), default=0)
-    failed_count = models.PositiveIntegerField(_("failed"), default=0)
-    skipped_count = models.PositiveIntegerField(_("skipped"), default=0)
-    expired_count = models.PositiveIntegerField(_("expired"), default=0)
+    total_count = _Count(_("recipients"))
+    pending_count = _Count(_("pending"))
+    submitted_count = _Count(_("submitted"))
+    delivered_count = _Count(_("delivered"))
+    failed_count = _Count(_("failed"))
+    skipped_count = _Count(_("skipped"))
+    expired_count = _Count(_("expired"))
 
     #: Every recipient up to this id has been claimed (see ``sending``); later ones wait.
     claimed_through = models.BigIntegerField(_("claimed through recipient"), default=0, editable=False)
+
+    objects = CampaignManager()
 
     class Meta:
         verbose_name = _("campaign")
@@ -162,6 +211,22 @@ class Campaign(models.Model):
     def counts(self) -> dict[str, int]:
         return {status: getattr(self, f"{status}_count") for status in RecipientStatus.values}
 
+    def read_counts(self) -> dict[str, int]:
+        """The counts as committed now, by ``<name>_count`` (one query)."""
+        if self.pk is None:
+            return {f"{name}_count": 0 for name in COUNTED}
+        sums = {f"{name}_count": Coalesce(Sum(name), 0) for name in COUNTED}
+        return CampaignCount.objects.filter(campaign_id=self.pk).aggregate(**sums)
+
+    def refresh_from_db(self, using: str | None = None, fields: Any = None, from_queryset: Any = None) -> None:
+        """Reload, counts included (they are read again when next used)."""
+        counts = {f"{name}_count" for name in COUNTED}
+        if fields is None or counts & set(fields):
+            self.__dict__.pop("_counted", None)
+        rest = None if fields is None else [name for name in fields if name not in counts]
+        if rest is None or rest:
+            super().refresh_from_db(using=using, fields=rest, from_queryset=from_queryset)
+
     # -- recipients ---------------------------------------------------------------------
 
     def add_recipients(self, phones: Iterable[str]) -> ImportResult:
@@ -186,7 +251,7 @@ class Campaign(models.Model):
                 move_counts(self.pk, total=added, pending=added)
             result.added += added
             result.duplicates += len(numbers) - added
-        self.refresh_from_db(fields=[f"{s}_count" for s in RecipientStatus.values] + ["total_count"])
+        self.refresh_from_db(fields=[f"{name}_count" for name in COUNTED])
         return result
 
     @staticmethod
@@ -277,11 +342,13 @@ class Campaign(models.Model):
         return copy
 
     def recount(self) -> None:
-        """Recompute the counts from the recipients (a repair tool; costs a scan)."""
-        rows = Recipient.objects.filter(campaign=self).values("status").annotate(n=models.Count("id"))
-        found = {row["status"]: row["n"] for row in rows}
-        values = {f"{status}_count": found.get(status, 0) for status in RecipientStatus.values}
-        Campaign.objects.filter(pk=self.pk).update(total_count=sum(found.values()), **values)
+        """Rebuild the counts from the recipients (a repair tool; costs a scan). Meant for
+        a campaign nothing is sending to: a change committed during the scan may be missed."""
+        with transaction.atomic():
+            rows = Recipient.objects.filter(campaign=self).values("status").annotate(n=models.Count("id"))
+            found = {row["status"]: row["n"] for row in rows}
+            CampaignCount.objects.filter(campaign=self).delete()
+            CampaignCount.objects.create(campaign=self, slot=0, total=sum(found.values()), **found)
         self.refresh_from_db()
 
 
@@ -410,11 +477,66 @@ def rows_of(batches: models.QuerySet[Batch]) -> models.QuerySet[Recipient]:
     return Recipient.objects.filter(ranged) if ranged else Recipient.objects.none()
 
 
+#: How many rows a campaign's counts are spread over (see ``CampaignCount``).
+COUNT_SLOTS = 16
+
+
+class CampaignCount(models.Model):
+    """A share of a campaign's counts; each count is the sum of the campaign's rows.
+
+    Every receipt moves a count. Kept in one row per campaign, the counts would make each
+    receipt for a campaign wait for the row lock of the one before it, held until its commit
+    is flushed (bench_contention). So each database connection adds its changes to a slot of
+    its own, its PostgreSQL backend's pid modulo ``COUNT_SLOTS`` (two connections share a
+    slot only when their pids do; SQLite, with one writer at a time, uses slot 0), and a
+    reader sums at most ``COUNT_SLOTS`` rows. A slot holds changes, not a count: one slot
+    may hold ``pending = -300`` while another holds ``+1000``.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", db_index=False)
+    slot = models.PositiveSmallIntegerField()
+    total = models.BigIntegerField(default=0, db_default=0)
+    pending = models.BigIntegerField(default=0, db_default=0)
+    submitted = models.BigIntegerField(default=0, db_default=0)
+    delivered = models.BigIntegerField(default=0, db_default=0)
+    failed = models.BigIntegerField(default=0, db_default=0)
+    skipped = models.BigIntegerField(default=0, db_default=0)
+    expired = models.BigIntegerField(default=0, db_default=0)
+
+    class Meta:
+        verbose_name = _("campaign count")
+        verbose_name_plural = _("campaign counts")
+        constraints = [models.UniqueConstraint(fields=["campaign", "slot"], name="veesing_campaign_count_slot")]
+
+    def __str__(self) -> str:
+        return gettext("Counts, part %(slot)s") % {"slot": self.slot}
+
+
+def count_slot() -> str:
+    """SQL for this connection's slot of ``CampaignCount``."""
+    return f"mod(pg_backend_pid(), {COUNT_SLOTS})" if connection.vendor == "postgresql" else "0"
+
+
+def upsert_counts(columns: Iterable[str]) -> str:
+    """SQL that adds to a campaign's counts in this connection's slot: ``INSERT … ON
+    CONFLICT DO UPDATE`` taking (campaign id, one value per column) as its last
+    ``SELECT``/``VALUES`` part, which the caller appends."""
+    table = connection.ops.quote_name(CampaignCount._meta.db_table)
+    names = [connection.ops.quote_name(column) for column in columns]
+    added = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in names)
+    return (
+        f"INSERT INTO {table} (campaign_id, slot, {', '.join(names)}) {{values}}"
+        f" ON CONFLICT (campaign_id, slot) DO UPDATE SET {added}"
+    )
+
+
 def move_counts(campaign_id: int, **changes: int) -> None:
     """Add to the campaign's counts, e.g. ``move_counts(id, pending=-5, submitted=5)``."""
-    values = {f"{name}_count": F(f"{name}_count") + n for name, n in changes.items() if n}
-    if values:
-        Campaign.objects.filter(pk=campaign_id).update(**values)
+    changes = {name: n for name, n in changes.items() if n}
+    if changes:
+        values = f"VALUES (%s, {count_slot()}, {', '.join(['%s'] * len(changes))})"
+        with connection.cursor() as cursor:
+            cursor.execute(upsert_counts(changes).format(values=values), [campaign_id, *changes.values()])
 
 
 def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:

@@ -4,10 +4,11 @@ The ORM path (``callbacks.take_receipt``) takes ten round trips a push: find the
 lock the recipient, a savepoint, the insert, its release, the recipient's update, the
 campaign's counts, begin and commit. On PostgreSQL a receipt whose task id is already
 committed (nearly all of them) goes in one statement instead, committed on its own: the
-batch found by its task id, the recipient row it sent to locked, the receipt inserted unless its fingerprint is stored,
-the recipient moved unless a newer receipt was applied, and the campaign's counts moved,
-with exactly the rules of the ORM path. A receipt whose task id is not known yet is
-left to the ORM path, which handles a receipt that beats its batch's commit.
+batch found by its task id, the recipient row it sent to locked, the receipt inserted
+unless its fingerprint is stored, the recipient moved unless a newer receipt was applied,
+and the campaign's counts moved (in this connection's ``CampaignCount`` slot), with
+exactly the rules of the ORM path. A receipt whose task id is not known yet is left to
+the ORM path, which handles a receipt that beats its batch's commit.
 
 The statement is prepared once per connection (``prepared``), which halves its cost.
 """
@@ -22,7 +23,7 @@ from typing import Any
 from django.db import connection
 
 from . import clock
-from .models import Batch, Campaign, Receipt, Recipient, RecipientStatus
+from .models import Batch, Receipt, Recipient, RecipientStatus, count_slot, upsert_counts
 from .prepared import Statement, tables
 
 #: The statement's parameters, with their types for ``PREPARE``.
@@ -72,14 +73,12 @@ def apply_receipt(
 
 
 def _statement() -> str:
-    quote = connection.ops.quote_name
-    recipients, receipts, campaigns, batches = tables(Recipient, Receipt, Campaign, Batch)
+    recipients, receipts, batches = tables(Recipient, Receipt, Batch)
     new = f"(CASE WHEN %(delivered)s THEN '{RecipientStatus.DELIVERED}' ELSE '{RecipientStatus.FAILED}' END)"
     settleable = ", ".join(f"'{status}'" for status in SETTLEABLE)
-    counts = ", ".join(
-        f"{quote(f'{status}_count')} = {quote(f'{status}_count')}"
-        f" + ({new} = '{status}')::int - (moved.old = '{status}')::int"
-        for status in SETTLEABLE
+    moves = ", ".join(f"({new} = '{status}')::int - (moved.old = '{status}')::int" for status in SETTLEABLE)
+    counted = upsert_counts(SETTLEABLE).format(
+        values=f"SELECT moved.campaign_id, {count_slot()}, {moves} FROM moved WHERE moved.old <> {new}"  # noqa: S608
     )
     # Only the models' table and column names and the app's own statuses are formatted in;
     # every value is bound.
@@ -115,11 +114,7 @@ def _statement() -> str:
               AND (target.receipt_at IS NULL OR target.receipt_at < %(received_at)s)
             RETURNING target.status AS old, target.campaign_id
         ),
-        counted AS (
-            UPDATE {campaigns} SET {counts}
-            FROM moved
-            WHERE {campaigns}.id = moved.campaign_id AND moved.old <> {new}
-        )
+        counted AS ({counted})
         SELECT (SELECT id FROM target), (SELECT id FROM stored)
     """  # noqa: S608
 

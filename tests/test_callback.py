@@ -17,13 +17,13 @@ from django_veesing.client import CHINA
 from django_veesing.models import (
     Batch,
     BatchState,
-    Campaign,
     OptOut,
     Receipt,
     Recipient,
     RecipientStatus,
     RejectedPush,
     Reply,
+    move_counts,
 )
 from django_veesing.settling import mark_submitted
 
@@ -113,7 +113,7 @@ def test_older_receipt_does_not_overwrite_a_newer_one(client, sent):
 
 def test_late_receipt_settles_an_expired_number(client, sent):
     Recipient.objects.filter(phone="13800138000").update(status=RecipientStatus.EXPIRED)
-    Campaign.objects.filter(pk=sent.pk).update(submitted_count=2, expired_count=1)
+    move_counts(sent.pk, submitted=-1, expired=1)
     push(client, receipt())
     sent.refresh_from_db()
     assert recipient().status == RecipientStatus.DELIVERED

@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from django_veesing.models import Campaign, CampaignStatus
+from django_veesing.models import Campaign, CampaignStatus, move_counts
 
 from .conftest import mobiles
 
@@ -127,7 +127,7 @@ def test_reconcile(simulator, make_campaign, client):
     # The batch commits with its task id without linking (as if that step had crashed).
     Batch.objects.filter(pk=batch.pk).update(task_id="T1", state="submitted")
     Recipient.objects.update(task_id="T1", status="submitted")
-    Campaign.objects.filter(pk=campaign.pk).update(pending_count=0, submitted_count=1)
+    move_counts(campaign.pk, pending=-1, submitted=1)
     assert "1 receipts linked" in run("veesing_reconcile")
     assert Receipt.objects.get().recipient is not None
 

@@ -19,6 +19,14 @@ def migrate(target):
     return executor.loader.project_state(target).apps
 
 
+@pytest.fixture(autouse=True)
+def back_to_the_latest():
+    """Leave the schema as the other tests expect it."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 def test_rows_that_range_batches_stood_for_are_written():
     apps = migrate(BEFORE)
     Campaign = apps.get_model("django_veesing", "Campaign")
@@ -59,3 +67,23 @@ def test_queued_batches_get_the_id_range_of_their_rows():
     Batch = apps.get_model("django_veesing", "Batch")
     assert Batch.objects.values_list("first_id", "last_id").get(pk=queued.pk) == (rows[1].pk, rows[4].pk)
     assert Batch.objects.values_list("first_id", "last_id").get(pk=emptied.pk) == (0, 0)
+
+
+def test_campaign_counts_move_to_their_slot_rows_and_back():
+    apps = migrate([("django_veesing", "0008_recipient_rows_in_place")])
+    Campaign = apps.get_model("django_veesing", "Campaign")
+    counted = Campaign.objects.create(name="old", content="【测试】通知", total_count=5, pending_count=1)
+    Campaign.objects.filter(pk=counted.pk).update(submitted_count=1, delivered_count=2, failed_count=1)
+    empty = Campaign.objects.create(name="empty", content="【测试】通知")
+
+    migrate([("django_veesing", "0009_campaign_counts_in_slots")])
+    from django_veesing.models import Campaign as Current
+
+    found = Current.objects.get(pk=counted.pk)
+    assert (found.total_count, found.pending_count, found.submitted_count) == (5, 1, 1)
+    assert (found.delivered_count, found.failed_count, found.expired_count) == (2, 1, 0)
+    assert Current.objects.get(pk=empty.pk).total_count == 0
+
+    apps = migrate([("django_veesing", "0008_recipient_rows_in_place")])
+    Campaign = apps.get_model("django_veesing", "Campaign")
+    assert Campaign.objects.values_list("total_count", "delivered_count").get(pk=counted.pk) == (5, 2)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.urls import reverse
 
-from django_veesing.models import Campaign, CampaignStatus
+from django_veesing.models import Campaign, CampaignCount, CampaignStatus, Recipient
 
 from ..conftest import expected_statuses, mobiles, stored_statuses
 from .helpers import account, start_worker
@@ -39,6 +40,8 @@ def test_workers_and_pushes_at_once(simulator, live_server, make_campaign, figur
 
     campaign = Campaign.objects.get(pk=campaign.pk)
     stored_counts = campaign.counts()
+    rows = dict(Recipient.objects.filter(campaign=campaign).values_list("status").annotate(Count("id")))
+    slots = CampaignCount.objects.filter(campaign=campaign).count()
     campaign.recount()
     stored, expected = stored_statuses(campaign), expected_statuses(simulator)
     mismatched = sum(1 for key, status in expected.items() if stored.get(key) != status)
@@ -55,9 +58,15 @@ def test_workers_and_pushes_at_once(simulator, live_server, make_campaign, figur
         "campaign counts that differ from a recount (lost updates)",
         sum(stored_counts[k] != campaign.counts()[k] for k in stored_counts),
     )
+    figures(
+        "campaign counts that differ from COUNT(*) by status",
+        sum(stored_counts[k] != rows.get(k, 0) for k in stored_counts),
+    )
+    figures("count slots the workers and pushes wrote", slots)
     figures("numbers that reached the provider twice", counts["duplicates"])
     assert campaign.status == CampaignStatus.SENT
     assert not any(p.dropped for p in pushes)
     assert mismatched == 0 and len(expected) == NUMBERS
-    assert stored_counts == campaign.counts()
+    assert stored_counts == campaign.counts() == {k: rows.get(k, 0) for k in stored_counts}
+    assert slots > 1  # the changes went to several slots, and still add up
     assert counts["duplicates"] == 0
