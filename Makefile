@@ -64,6 +64,7 @@ bench: $(VENV)/.installed-test
 	cd benchmarks && ../$(PY) bench_scaling.py $(BENCH_ARGS)
 	cd benchmarks && ../$(PY) bench_admin.py $(BENCH_ARGS)
 	cd benchmarks && ../$(PY) bench_callback.py $(BENCH_ARGS)
+	cd benchmarks && ../$(PY) bench_contention.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv .venv-* *.egg-info db.sqlite3 var .pytest_cache .coverage docs/_build docs/_generated test-artifacts

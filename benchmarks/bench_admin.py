@@ -119,7 +119,7 @@ def main() -> None:
         lines.append(f"  {label:36} {base_ms:8.1f} ms {ms:9.1f} ms {base_q:4d} → {q}")
     lines.append(
         f"  {'campaign list, 1,000 campaigns':36} {baseline[0][1]:8.1f} ms {listed[1]:9.1f} ms"
-        f" {baseline[0][2]:4d} → {listed[2]}   (against 2 campaigns; counts in 4 slots each)"
+        f" {baseline[0][2]:4d} → {listed[2]}   (100 rows a page against 2; counts in 4 slots each)"
     )
     publish("bench_admin", lines, quick=args.quick)
 
