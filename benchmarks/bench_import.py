@@ -51,7 +51,7 @@ def main() -> None:
     from django.db import connection
 
     from django_veesing.models import Campaign
-    from django_veesing.phones import InvalidPhone, normalise
+    from django_veesing.rules.phones import InvalidPhone, normalise
 
     baseline = None
     if connection.vendor == "postgresql":

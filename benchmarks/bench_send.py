@@ -55,7 +55,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from django_veesing.models import Campaign
-    from django_veesing.sending import Sender, SendReport
+    from django_veesing.sending.sender import Sender, SendReport
 
     settings.VEESING = {**settings.VEESING, "BATCH_SIZE": args.batch_size, "QUIET_HOURS": None}
     phones = [str(13100000000 + i) for i in range(numbers)]

@@ -34,9 +34,9 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from .addresses import is_loopback
 from .conf import DEFAULTS, parse_clock
-from .content import SIGNATURE
+from .rules.addresses import is_loopback
+from .rules.content import SIGNATURE
 
 MIN_TOKEN_LENGTH = 16
 MAX_BATCH_SIZE = 100_000

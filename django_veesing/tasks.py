@@ -15,10 +15,10 @@ from typing import Any
 from celery import shared_task
 
 from .conf import veesing_settings
-from .imports import run_queued_imports
+from .imports.jobs import run_queued_imports
 from .models import Campaign
-from .sending import Sender
-from .workers import beat
+from .sending.sender import Sender
+from .sending.workers import beat
 
 
 @shared_task(name="django_veesing.send_due", ignore_result=True)

@@ -6,8 +6,8 @@ sets one address for each.
 
 from django.urls import path
 
-from .serializers import RECEIPT, REPLY
-from .views import CallbackView
+from .receiving.parsing import RECEIPT, REPLY
+from .receiving.views import CallbackView
 
 app_name = "django_veesing"
 

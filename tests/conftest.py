@@ -16,8 +16,9 @@ from django.core.servers.basehttp import ThreadedWSGIServer
 from django.test.testcases import LiveServerThread
 
 from django_veesing import clock as app_clock
-from django_veesing.client import CHINA, VeesingClient
 from django_veesing.clock import FakeClock
+from django_veesing.provider.client import VeesingClient
+from django_veesing.rules.schedule import CHINA
 from django_veesing.simulator import Simulator
 
 # The reliability suite runs on its own: `make test-reliability` (PostgreSQL in CI).

@@ -16,11 +16,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from django_veesing.client import CHINA
-from django_veesing.imports import INLINE_LIMIT, run_queued_imports
+from django_veesing.imports.jobs import INLINE_LIMIT, run_queued_imports
 from django_veesing.models import Batch, Campaign, CampaignStatus, ImportJob, OptOut, Recipient, RejectedPush
-from django_veesing.sending import Sender
-from django_veesing.workers import beat
+from django_veesing.rules.schedule import CHINA
+from django_veesing.sending.sender import Sender
+from django_veesing.sending.workers import beat
 
 from .conftest import MARKETING_TEXT, mobiles
 

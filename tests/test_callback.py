@@ -11,9 +11,8 @@ from django.db import connection
 from django.urls import reverse
 
 from django_veesing import clock as app_clock
-from django_veesing import prepared, receipt_sql, signals
-from django_veesing.callbacks import is_opt_out, reconcile
-from django_veesing.client import CHINA
+from django_veesing import signals
+from django_veesing.db import prepared
 from django_veesing.models import (
     Batch,
     BatchState,
@@ -25,7 +24,11 @@ from django_veesing.models import (
     Reply,
     move_counts,
 )
-from django_veesing.settling import mark_submitted
+from django_veesing.receiving import statements as receipt_sql
+from django_veesing.receiving.replies import is_opt_out
+from django_veesing.rules.schedule import CHINA
+from django_veesing.sending.reconcile import reconcile
+from django_veesing.sending.settling import mark_submitted
 
 from .conftest import connected
 
@@ -344,7 +347,7 @@ def test_a_malformed_content_length_gets_a_400_and_is_kept(client, sent):
 
 
 def test_a_bug_of_ours_is_a_500_so_the_push_is_retried(client, sent, monkeypatch):
-    from django_veesing import views
+    from django_veesing.receiving import views
 
     def broken(*args, **kwargs):
         raise RuntimeError("bug")
@@ -447,8 +450,8 @@ def test_receipt_racing_its_batch_commit_is_not_left_unmatched(make_campaign):
 
     from django.db import connection, transaction
 
-    from django_veesing.callbacks import take_receipt
-    from django_veesing.serializers import validate
+    from django_veesing.receiving.parsing import validate
+    from django_veesing.receiving.receipts import take_receipt
 
     campaign = make_campaign(["13800138000"])
     batch = Batch.objects.create(campaign=campaign, size=1)

@@ -14,7 +14,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from django_veesing import exceptions as exc
-from django_veesing.client import SendResult, VeesingClient
+from django_veesing.provider.client import SendResult, VeesingClient
 
 PHONE = "13800138000"
 TEXT = "【维信测试】您的验证码是1234"

@@ -10,12 +10,12 @@ import pytest
 from django.urls import reverse
 
 from django_veesing import clock as app_clock
-from django_veesing.callbacks import reconcile
 from django_veesing.clock import FakeClock
 from django_veesing.models import Batch, OptOut, Receipt, Reply, WorkerHeartbeat
-from django_veesing.sending import Sender
-from django_veesing.settling import expire
-from django_veesing.workers import beat
+from django_veesing.sending.reconcile import reconcile
+from django_veesing.sending.sender import Sender
+from django_veesing.sending.settling import expire
+from django_veesing.sending.workers import beat
 
 from .conftest import NOON_IN_CHINA, mobiles
 

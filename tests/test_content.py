@@ -1,6 +1,6 @@
 import pytest
 
-from django_veesing.content import check, with_signature
+from django_veesing.rules.content import check, with_signature
 
 OPT_OUT = ["回T退订", "回TD退订", "拒收请回复R"]
 

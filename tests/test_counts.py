@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from django_veesing import clock
 from django_veesing.models import COUNT_SLOTS, Batch, Campaign, CampaignCount, Recipient, RecipientStatus, move_counts
-from django_veesing.settling import mark_submitted
+from django_veesing.sending.settling import mark_submitted
 
 from .conftest import database_url, mobiles
 

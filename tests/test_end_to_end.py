@@ -5,9 +5,9 @@ import time
 import pytest
 from django.urls import reverse
 
-from django_veesing.callbacks import is_opt_out
 from django_veesing.models import Campaign, CampaignStatus, OptOut, Receipt, Reply
-from django_veesing.sending import Sender
+from django_veesing.receiving.replies import is_opt_out
+from django_veesing.sending.sender import Sender
 
 from .conftest import expected_statuses, mobiles, stored_statuses
 

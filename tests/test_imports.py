@@ -5,7 +5,7 @@ import io
 import openpyxl
 import pytest
 
-from django_veesing.imports import UnreadableFile, decode, read_file, split_entries
+from django_veesing.imports.readers import UnreadableFile, decode, read_file, split_entries
 from django_veesing.models import Campaign
 
 from .conftest import MARKETING_TEXT

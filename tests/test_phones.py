@@ -3,7 +3,7 @@ import random
 import phonenumbers
 import pytest
 
-from django_veesing.phones import InvalidPhone, is_allocated_mobile_block, normalise
+from django_veesing.rules.phones import InvalidPhone, is_allocated_mobile_block, normalise
 
 
 @pytest.mark.parametrize(

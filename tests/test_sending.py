@@ -11,13 +11,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from django_veesing import signals
-from django_veesing.backlog import resend_uncertain, retry_failed
-from django_veesing.callbacks import take_receipt
-from django_veesing.client import CHINA, VeesingClient
 from django_veesing.models import Batch, BatchState, Campaign, CampaignStatus, OptOut, Recipient, RecipientStatus
-from django_veesing.sending import Sender, SendReport
-from django_veesing.serializers import validate
-from django_veesing.settling import expire
+from django_veesing.provider.client import VeesingClient
+from django_veesing.receiving.parsing import validate
+from django_veesing.receiving.receipts import take_receipt
+from django_veesing.rules.schedule import CHINA
+from django_veesing.sending.backlog import resend_uncertain, retry_failed
+from django_veesing.sending.sender import Sender, SendReport
+from django_veesing.sending.settling import expire
 
 from .conftest import connected, mobiles
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from django_veesing.client import CHINA
-from django_veesing.serializers import ReceiptSerializer, plain_receipt, validate
+from django_veesing.receiving.parsing import ReceiptSerializer, plain_receipt, validate
+from django_veesing.rules.schedule import CHINA
 
 PLAIN = {
     "mobile": "13800138000",

@@ -116,15 +116,15 @@ def test_numbers_committed_out_of_order_are_not_skipped_by_the_cursor(simulator,
 
     from django.db import connections
 
-    from django_veesing import bulk
-    from django_veesing.sending import Sender
+    from django_veesing.db import bulk
+    from django_veesing.sending.sender import Sender
 
     campaign = make_campaign(mobiles(5))  # scheduled
     inserted, release = threading.Event(), threading.Event()
     real_insert = bulk.insert_new
 
-    def slow_insert(campaign_id, numbers):
-        added = real_insert(campaign_id, numbers)
+    def slow_insert(model, campaign_id, numbers):
+        added = real_insert(model, campaign_id, numbers)
         if numbers[0] == "13600000000":  # the first import: its ids are taken, not committed
             inserted.set()
             release.wait(20)

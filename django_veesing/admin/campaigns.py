@@ -13,11 +13,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import clock, schedule
-from ..backlog import plan
-from ..client import CHINA
+from .. import clock
 from ..conf import veesing_settings
 from ..models import Batch, Campaign, CampaignStatus, ImportJob, Receipt, Reply
+from ..rules.schedule import CHINA, in_quiet_hours, quiet_hours_end
+from ..sending.backlog import plan
+from ..sending.schedule import waits_for
 from . import screens
 from .common import WorkerBannerMixin, balance, can_send
 
@@ -270,10 +271,10 @@ def quiet_hours_notice(campaign: Campaign) -> str:
     """A sentence for a due marketing campaign held by the quiet hours; "" otherwise."""
     now = clock.now()
     if campaign.status == CampaignStatus.SCHEDULED:
-        held = schedule.waits_for(campaign, now) == "quiet_hours"
+        held = waits_for(campaign, now) == "quiet_hours"
     else:
-        held = campaign.status == CampaignStatus.SENDING and campaign.is_marketing and schedule.in_quiet_hours(now)
-    resume = schedule.quiet_hours_end(now) if held else None
+        held = campaign.status == CampaignStatus.SENDING and campaign.is_marketing and in_quiet_hours(now)
+    resume = quiet_hours_end(now) if held else None
     window = veesing_settings.QUIET_HOURS
     if resume is None or window is None:
         return ""

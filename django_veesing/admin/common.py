@@ -15,10 +15,10 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from .. import clock
-from ..client import VeesingClient
 from ..exceptions import VeesingError
 from ..models import Campaign, CampaignStatus, ImportJob, ImportStatus
-from ..workers import worker_seen_since
+from ..provider.client import VeesingClient
+from ..sending.workers import worker_seen_since
 
 SEND_PERMISSION = "django_veesing.send_campaign"
 BALANCE_CACHE_KEY = "django_veesing:balance"

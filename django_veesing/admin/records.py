@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import clock
-from ..callbacks import take_body
 from ..models import (
     Batch,
     Campaign,
@@ -23,8 +22,9 @@ from ..models import (
     RejectedPush,
     Reply,
 )
-from ..phones import InvalidPhone, normalise
-from ..serializers import PushRejected
+from ..receiving.parsing import PushRejected
+from ..receiving.pushes import take_body
+from ..rules.phones import InvalidPhone, normalise
 from .common import EstimatedCountPaginator, WorkerBannerMixin
 
 

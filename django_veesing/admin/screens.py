@@ -25,12 +25,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import clock
-from ..backlog import plan, resend_uncertain, retry_failed, unclaimed
 from ..conf import veesing_settings
 from ..exceptions import CampaignStateError, ContentError
-from ..imports import INLINE_LIMIT, UnreadableFile, precheck, read_file, split_entries
+from ..imports.jobs import INLINE_LIMIT
+from ..imports.readers import UnreadableFile, precheck, read_file, split_entries
 from ..models import BatchState, Campaign, CampaignStatus, ImportJob, ImportStatus, Recipient, RecipientStatus, rows_of
-from ..phones import InvalidPhone, normalise
+from ..rules.phones import InvalidPhone, normalise
+from ..sending.backlog import plan, resend_uncertain, retry_failed, unclaimed
 from .common import balance, can_send, csv_safe
 
 View = Callable[..., HttpResponseBase]

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from ..addresses import in_networks
-from ..phones import MOBILE_LIST, is_mainland_mobile
-from ..segments import cost
+from ..rules.addresses import in_networks
+from ..rules.phones import MOBILE_LIST, is_mainland_mobile
+from ..rules.segments import cost
 from .config import SimulatorConfig
 
 CHINA = ZoneInfo("Asia/Shanghai")

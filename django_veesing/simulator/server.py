@@ -21,7 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ..addresses import is_loopback
+from ..exceptions import VeesingError
+from ..rules.addresses import is_loopback
 from .config import SimulatorConfig
 from .faults import Fault, Faults
 from .provider import BAD_PARAMETER, UNKNOWN, Outcome, Provider
@@ -38,7 +39,7 @@ DEMO_APP_ID = "veesing-demo"
 DEMO_APP_KEY = "veesing-demo-key"
 
 
-class RemoteAddressRefused(ValueError):
+class RemoteAddressRefused(VeesingError, ValueError):
     """The simulator was asked to listen beyond loopback without ``allow_remote``."""
 
 

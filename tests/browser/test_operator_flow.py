@@ -12,9 +12,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from django_veesing.client import CHINA
 from django_veesing.models import Campaign, CampaignStatus, OptOut
-from django_veesing.sending import Sender
+from django_veesing.rules.schedule import CHINA
+from django_veesing.sending.sender import Sender
 
 from .helpers import ARTIFACTS, log_in, needs_chromium
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from django_veesing.models import Batch, BatchState, CampaignStatus
-from django_veesing.sending import Sender
+from django_veesing.sending.sender import Sender
 
 from ..conftest import mobiles
 from .helpers import account

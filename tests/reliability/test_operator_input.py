@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from django_veesing.exceptions import CampaignStateError, ContentError
-from django_veesing.imports import read_file
+from django_veesing.imports.readers import read_file
 from django_veesing.models import Campaign, CampaignStatus, ImportJob
 
 from ..conftest import MARKETING_TEXT, mobiles

@@ -15,11 +15,11 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.views.debug import technical_500_response
 
-from django_veesing import views
-from django_veesing.client import VeesingClient
 from django_veesing.exceptions import TransportError
 from django_veesing.models import Receipt, RejectedPush
-from django_veesing.sending import Sender
+from django_veesing.provider.client import VeesingClient
+from django_veesing.receiving import views
+from django_veesing.sending.sender import Sender
 from django_veesing.simulator import RemoteAddressRefused, Simulator
 
 from ..conftest import mobiles

@@ -3,8 +3,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from django_veesing.client import VeesingClient
 from django_veesing.exceptions import VeesingError
+from django_veesing.provider.client import VeesingClient
 
 
 class Command(BaseCommand):

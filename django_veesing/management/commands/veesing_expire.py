@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from django_veesing.conf import veesing_settings
-from django_veesing.settling import expire
+from django_veesing.sending.settling import expire
 
 
 class Command(BaseCommand):

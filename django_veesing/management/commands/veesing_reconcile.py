@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from django_veesing.callbacks import reconcile
+from django_veesing.sending.reconcile import reconcile
 
 
 class Command(BaseCommand):

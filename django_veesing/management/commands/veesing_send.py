@@ -5,12 +5,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, close_old_connections
 from django.utils.translation import gettext as _
 
-from django_veesing.backlog import plan, resend_uncertain
 from django_veesing.exceptions import CampaignStateError, ConfigurationError, ContentError
-from django_veesing.imports import run_queued_imports
+from django_veesing.imports.jobs import run_queued_imports
 from django_veesing.models import Campaign, CampaignStatus
-from django_veesing.sending import Sender, SendReport
-from django_veesing.workers import beat
+from django_veesing.sending.backlog import plan, resend_uncertain
+from django_veesing.sending.sender import Sender, SendReport
+from django_veesing.sending.workers import beat
 
 
 class Command(BaseCommand):

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from django.utils.translation import gettext as _
 
-from . import clock
-from .phones import InvalidPhone, normalise
+from ..exceptions import VeesingError
+from ..rules.phones import InvalidPhone, normalise
 
 SEPARATORS = re.compile(r"[\r\n,;\t，；、]+")
 XLSX_MAGIC = b"PK\x03\x04"
 
 
-class UnreadableFile(ValueError):
+class UnreadableFile(VeesingError, ValueError):
     """``str()`` says why the file cannot be read, for the operator."""
 
 
@@ -101,61 +101,3 @@ def _cells(book: object) -> Iterator[str]:
                 text = str(value).strip()
                 if text:
                     yield from split_entries(text) if not text.startswith("=") else [text]
-
-
-# -- background imports ---------------------------------------------------------------------
-
-#: Files up to this size are imported within the web request; larger ones by the worker.
-INLINE_LIMIT = 256 * 1024
-PROGRESS_EVERY = 20_000
-INVALID_KEPT = 100_000
-
-
-def run_import(job_id: int) -> None:
-    """Import one queued job, writing its progress as it goes. Claimed atomically."""
-
-    from .models import Campaign, ImportJob, ImportStatus
-
-    if not ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(status=ImportStatus.RUNNING):
-        return  # another worker took it
-    job = ImportJob.objects.get(pk=job_id)
-    campaign = Campaign.objects.get(pk=job.campaign_id)
-    try:
-        entries = read_file(job.filename, bytes(job.data))
-        result = campaign.add_recipients(_progress(entries, job))
-    except (UnreadableFile, ValueError) as error:
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportStatus.FAILED, message=str(error), finished_at=clock.now()
-        )
-        return
-    invalid = "\n".join(f"{entry},{reason}" for entry, reason in result.invalid[:INVALID_KEPT])
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportStatus.DONE,
-        added=result.added,
-        duplicates=result.duplicates,
-        invalid_count=result.invalid_count,
-        invalid=invalid,
-        data=b"",
-        finished_at=clock.now(),
-    )
-
-
-def _progress(entries: Iterable[str], job: object) -> Iterator[str]:
-    from .models import ImportJob
-
-    count = 0
-    for entry in entries:
-        count += 1
-        if count % PROGRESS_EVERY == 0:
-            ImportJob.objects.filter(pk=job.pk).update(processed=count)  # type: ignore[attr-defined]
-        yield entry
-    ImportJob.objects.filter(pk=job.pk).update(processed=count)  # type: ignore[attr-defined]
-
-
-def run_queued_imports() -> int:
-    from .models import ImportJob, ImportStatus
-
-    ids = list(ImportJob.objects.filter(status=ImportStatus.QUEUED).values_list("id", flat=True))
-    for job_id in ids:
-        run_import(job_id)
-    return len(ids)

@@ -11,7 +11,7 @@ settlement marks them submitted with the task id, one UPDATE of the rows each.
 After a settlement, a separate statement looks for receipts of its task that came
 before it (``has_early_receipts``): its snapshot is taken once the settlement holds the
 batch's lock, so it sees every receipt that waited for it (see
-``callbacks._recipient_for_update``).
+``receiving.receipts._recipient_for_update``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from typing import Any
 
 from django.db import connection
 
-from .models import (
+from ..db.prepared import Statement, tables
+from ..models import (
     Batch,
     BatchState,
     Campaign,
@@ -33,7 +34,6 @@ from .models import (
     count_slot,
     upsert_counts,
 )
-from .prepared import Statement, tables
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,12 @@ import logging
 from django.db import transaction
 from django.db.models import QuerySet
 
-from . import batch_sql, clock, prepared, signals
-from .callbacks import link_early_receipts
-from .conf import veesing_settings
-from .models import Batch, BatchState, Campaign, Recipient, RecipientStatus, move_counts
+from .. import clock, signals
+from ..conf import veesing_settings
+from ..db import prepared
+from ..models import Batch, BatchState, Campaign, Recipient, RecipientStatus, move_counts
+from ..receiving.receipts import link_early_receipts
+from . import statements
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +29,10 @@ def mark_submitted(
     batch: Batch, task_id: str, success_count: int, remain_point: int | None, message: str, now: dt.datetime
 ) -> None:
     """The provider accepted ``batch`` (claimed or uncertain): it and its numbers are submitted."""
-    settle_accepted(batch, batch_sql.Settlement(batch.pk, task_id, success_count, remain_point, message, now))
+    settle_accepted(batch, statements.Settlement(batch.pk, task_id, success_count, remain_point, message, now))
 
 
-def settle_accepted(batch: Batch, settlement: batch_sql.Settlement) -> None:
+def settle_accepted(batch: Batch, settlement: statements.Settlement) -> None:
     """Settle an accepted batch as ``settlement`` says, once: a batch settled already
     (by another path, or by ``reconcile``) is left as it is."""
     if batch.state == BatchState.CLAIMED and prepared.usable():
@@ -54,19 +56,19 @@ def settle_accepted(batch: Batch, settlement: batch_sql.Settlement) -> None:
     _submitted(batch, settlement)
 
 
-def _settle_claimed(batch: Batch, settlement: batch_sql.Settlement) -> None:
+def _settle_claimed(batch: Batch, settlement: statements.Settlement) -> None:
     """PostgreSQL: the batch, its numbers and the campaign's counts in one statement
     (committed on its own outside a transaction); then, in a later statement that sees
     every receipt that waited for this batch, the early receipts of its task, if any."""
-    if not batch_sql.settle_submitted(settlement):
+    if not statements.settle_submitted(settlement):
         return
-    if batch_sql.has_early_receipts(settlement.task_id):
+    if statements.has_early_receipts(settlement.task_id):
         with transaction.atomic():
             link_early_receipts(settlement.task_id)
     _submitted(batch, settlement)
 
 
-def _submitted(batch: Batch, settlement: batch_sql.Settlement) -> None:
+def _submitted(batch: Batch, settlement: statements.Settlement) -> None:
     batch.state, batch.task_id, batch.sent_at = BatchState.SUBMITTED, settlement.task_id, settlement.now
     batch.success_count, batch.remain_point = settlement.success_count, settlement.remain_point
     batch.message = settlement.message

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.db import connection
 
-from .conf import veesing_settings
+from ..conf import veesing_settings
 
 #: A ``%(name)s`` placeholder.
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")

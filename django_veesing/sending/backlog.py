@@ -8,8 +8,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import QuerySet, Subquery
 
-from .conf import veesing_settings
-from .models import (
+from ..conf import veesing_settings
+from ..models import (
     Batch,
     BatchState,
     Campaign,
@@ -20,7 +20,7 @@ from .models import (
     move_counts,
     rows_of,
 )
-from .segments import cost
+from ..rules.segments import cost
 from .settling import requeue
 
 

@@ -9,6 +9,7 @@ numbers already there and ``bulk_create``.
 from __future__ import annotations
 
 from django.db import connection
+from django.db.models import Model
 
 CHUNK_POSTGRESQL = 20_000
 CHUNK_OTHER = 2_000  # under SQLite's limit of bound variables
@@ -18,16 +19,17 @@ def chunk_size() -> int:
     return CHUNK_POSTGRESQL if _can_copy() else CHUNK_OTHER
 
 
-def insert_new(campaign_id: int, numbers: list[str]) -> int:
-    """Insert the numbers the campaign does not have yet; how many were inserted.
+def insert_new(recipients: type[Model], campaign_id: int, numbers: list[str]) -> int:
+    """Insert the numbers the campaign does not have yet as rows of ``recipients`` (the
+    ``Recipient`` model, with its defaults); how many were inserted.
 
     Call inside a transaction; ``numbers`` holds no duplicates.
     """
     if not numbers:
         return 0
     if _can_copy():
-        return _insert_with_copy(campaign_id, numbers)
-    return _insert_with_orm(campaign_id, numbers)
+        return _insert_with_copy(recipients, campaign_id, numbers)
+    return _insert_with_orm(recipients, campaign_id, numbers)
 
 
 def _can_copy() -> bool:
@@ -37,10 +39,9 @@ def _can_copy() -> bool:
     return hasattr(connection.connection, "cursor") and hasattr(connection.connection.cursor(), "copy")
 
 
-def _insert_with_copy(campaign_id: int, numbers: list[str]) -> int:
-    from .models import Recipient, RecipientStatus
-
-    table = connection.ops.quote_name(Recipient._meta.db_table)
+def _insert_with_copy(recipients: type[Model], campaign_id: int, numbers: list[str]) -> int:
+    table = connection.ops.quote_name(recipients._meta.db_table)
+    status = recipients().status  # type: ignore[attr-defined]  # the model's default
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMPORARY TABLE IF NOT EXISTS veesing_new_numbers (phone varchar(11)) ON COMMIT DELETE ROWS"
@@ -51,19 +52,19 @@ def _insert_with_copy(campaign_id: int, numbers: list[str]) -> int:
             f"INSERT INTO {table} (campaign_id, phone, status, task_id, receipt_code, error) "  # noqa: S608
             "SELECT %s, phone, %s, '', '', '' FROM veesing_new_numbers "
             "ON CONFLICT (campaign_id, phone) DO NOTHING",
-            [campaign_id, RecipientStatus.PENDING],
+            [campaign_id, status],
         )
         inserted = cursor.rowcount
         cursor.execute("DELETE FROM veesing_new_numbers")
     return inserted
 
 
-def _insert_with_orm(campaign_id: int, numbers: list[str]) -> int:
-    from .models import Recipient
-
-    existing = set(Recipient.objects.filter(campaign_id=campaign_id, phone__in=numbers).values_list("phone", flat=True))
+def _insert_with_orm(recipients: type[Model], campaign_id: int, numbers: list[str]) -> int:
+    existing = set(
+        recipients._default_manager.filter(campaign_id=campaign_id, phone__in=numbers).values_list("phone", flat=True)
+    )
     new = [number for number in numbers if number not in existing]
-    Recipient.objects.bulk_create(
-        [Recipient(campaign_id=campaign_id, phone=number) for number in new], ignore_conflicts=True
+    recipients._default_manager.bulk_create(
+        [recipients(campaign_id=campaign_id, phone=number) for number in new], ignore_conflicts=True
     )
     return len(new)

@@ -19,6 +19,8 @@ from functools import cache
 import phonenumbers
 from django.utils.translation import gettext, gettext_noop
 
+from ..exceptions import VeesingError
+
 #: An 11-digit mainland mobile number as the provider takes it: 1, then 3–9, then 9 digits.
 MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 #: The same numbers joined by commas, as a request carries them; one match checks a batch.
@@ -28,7 +30,7 @@ SEPARATORS = re.compile(r"[\s\-‐‑‒–—―−.·()/]")
 MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
-class InvalidPhone(ValueError):
+class InvalidPhone(VeesingError, ValueError):
     """``str()`` is a reason a person can act on, translated only when asked for: an
     import of a million bad lines must not pay for a million translations."""
 
@@ -41,12 +43,17 @@ class InvalidPhone(ValueError):
     }
 
     def __init__(self, code: str, **params: int) -> None:
-        super().__init__(code)
+        Exception.__init__(self, code)  # not VeesingError's: its message is read when asked for
         self.code = code
         self.params = params
+        self.response = None
+
+    @property
+    def message(self) -> str:  # type: ignore[override]
+        return gettext(self.REASONS[self.code]) % self.params
 
     def __str__(self) -> str:
-        return gettext(self.REASONS[self.code]) % self.params
+        return self.message
 
 
 def is_mainland_mobile(number: str) -> bool:

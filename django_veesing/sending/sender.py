@@ -25,7 +25,7 @@ Numbers to send again wait in ``queued`` batches (and so does a batch claimed ah
 while a call is in flight); a worker takes one with a conditional UPDATE of its row just
 before its call, so exactly one worker sends it. So any number of workers can share a
 campaign on PostgreSQL without two claiming one number. There, a claim and a settlement
-are one prepared statement each (``batch_sql``), each one UPDATE of the batch's rows. How
+are one prepared statement each (``statements``), each one UPDATE of the batch's rows. How
 a batch is settled is ``settling``; the numbers still to send and those put back are
 ``backlog``.
 """
@@ -42,12 +42,11 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
-from . import batch_sql, clock, prepared, schedule, signals
-from .backlog import skip_opted_out, unclaimed
-from .client import SendResult, VeesingClient
-from .conf import veesing_settings
-from .exceptions import InvalidRequest, ProviderError, TransportError
-from .models import (
+from .. import clock, signals
+from ..conf import veesing_settings
+from ..db import prepared
+from ..exceptions import InvalidRequest, ProviderError, TransportError
+from ..models import (
     Batch,
     BatchState,
     Campaign,
@@ -58,12 +57,12 @@ from .models import (
     RecipientStatus,
     move_counts,
 )
-from .settling import (
-    fail_numbers,
-    mark_uncertain,
-    release,
-    settle_accepted,
-)
+from ..provider.client import SendResult, VeesingClient
+from ..rules.schedule import in_quiet_hours
+from . import statements
+from .backlog import skip_opted_out, unclaimed
+from .schedule import provider_send_time, waits_for
+from .settling import fail_numbers, mark_uncertain, release, settle_accepted
 from .workers import worker_is_dead, worker_name
 
 logger = logging.getLogger(__name__)
@@ -113,7 +112,7 @@ class Sender:
         candidates = Campaign.objects.filter(status__in=[CampaignStatus.SCHEDULED, CampaignStatus.SENDING]).order_by(
             "send_at", "id"
         )
-        return [c for c in candidates if c.status == CampaignStatus.SENDING or not schedule.waits_for(c, now)]
+        return [c for c in candidates if c.status == CampaignStatus.SENDING or not waits_for(c, now)]
 
     def send_due(self) -> list[SendReport]:
         return [self.send(campaign) for campaign in self.due_campaigns()]
@@ -141,7 +140,7 @@ class Sender:
         if campaign.status != CampaignStatus.SCHEDULED:
             return False
         now = clock.now()
-        report.waiting = schedule.waits_for(campaign, now)
+        report.waiting = waits_for(campaign, now)
         if report.waiting:
             return False
         if campaign.is_marketing:
@@ -183,7 +182,7 @@ class Sender:
 
     def _still_sending(self, campaign: Campaign, report: SendReport) -> bool:
         """False when quiet hours begin (a cancelled campaign stops at its next claim)."""
-        if campaign.kind == CampaignKind.MARKETING and schedule.in_quiet_hours(clock.now()):
+        if campaign.kind == CampaignKind.MARKETING and in_quiet_hours(clock.now()):
             report.waiting = "quiet_hours"
             return False
         return True
@@ -211,7 +210,7 @@ class Sender:
                 claim = self._next_claim(campaign, report)  # another worker took it, or sending stopped
                 continue
             call = self._calls.submit(
-                self.client.send, phones, campaign.text, send_time=schedule.provider_send_time(campaign, clock.now())
+                self.client.send, phones, campaign.text, send_time=provider_send_time(campaign, clock.now())
             )
             if ahead:  # the next batch, while this call is in flight
                 claim = self._next_claim(campaign, report, state=BatchState.QUEUED)
@@ -301,11 +300,11 @@ class Sender:
     def _next_batch(self, campaign: Campaign, state: str) -> tuple[str | None, Batch | None, list[str]]:
         """The campaign's status and, while it is sending, a new batch of the pending
         numbers after its cursor with their phones, the cursor moved past them and the
-        numbers linked to the batch (one statement on PostgreSQL: ``batch_sql``). No batch
+        numbers linked to the batch (one statement on PostgreSQL: ``statements``). No batch
         when none is left after it."""
         size, now = veesing_settings.BATCH_SIZE, clock.now()
         if prepared.usable():
-            status, claimed = batch_sql.claim_range(campaign.pk, size, self.worker, now, state)
+            status, claimed = statements.claim_range(campaign.pk, size, self.worker, now, state)
             if claimed is None:
                 return status, None, []
             batch = Batch(
@@ -397,7 +396,7 @@ class Sender:
             report.failed += len(phones)
             return True
         report.submitted += len(phones)
-        settlement = batch_sql.Settlement(
+        settlement = statements.Settlement(
             batch.pk, result.task_id, result.success_count, result.remain_point, result.message, clock.now()
         )
         settle_accepted(batch, settlement)

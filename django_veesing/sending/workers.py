@@ -7,8 +7,8 @@ import datetime as dt
 import os
 import socket
 
-from . import clock
-from .models import WorkerHeartbeat
+from .. import clock
+from ..models import WorkerHeartbeat
 
 
 def worker_name() -> str:

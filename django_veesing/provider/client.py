@@ -10,26 +10,24 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote_plus
-from zoneinfo import ZoneInfo
 
 import requests
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
-from . import clock, phones
-from .conf import DEFAULT_API_URL, veesing_settings
-from .exceptions import ConfigurationError, InvalidRequest, TransportError, refusal_for
+from .. import clock
+from ..conf import DEFAULT_API_URL, veesing_settings
+from ..exceptions import ConfigurationError, InvalidRequest, TransportError, refusal_for
+from ..rules import phones
+from ..rules.schedule import CHINA, MIN_SCHEDULE_AHEAD
 
 logger = logging.getLogger(__name__)
 
-CHINA = ZoneInfo("Asia/Shanghai")
 SEND_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-#: The provider takes a scheduled send only this far ahead, or more.
-MIN_SCHEDULE_AHEAD = timedelta(minutes=30)
 
 GROUP_PATH = "/smsApi/group"
 BALANCE_PATH = "/smsApi/group/getBalance"

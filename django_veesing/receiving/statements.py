@@ -1,6 +1,6 @@
 """A receipt for a known task, applied in one PostgreSQL statement.
 
-The ORM path (``callbacks.take_receipt``) takes ten round trips a push: find the batch,
+The ORM path (``receipts.take_receipt``) takes ten round trips a push: find the batch,
 lock the recipient, a savepoint, the insert, its release, the recipient's update, the
 campaign's counts, begin and commit. On PostgreSQL a receipt whose task id is already
 committed (nearly all of them) goes in one statement instead, committed on its own: the
@@ -22,9 +22,9 @@ from typing import Any
 
 from django.db import connection
 
-from . import clock
-from .models import Batch, Receipt, Recipient, RecipientStatus, count_slot, upsert_counts
-from .prepared import Statement, tables
+from .. import clock
+from ..db.prepared import Statement, tables
+from ..models import Batch, Receipt, Recipient, RecipientStatus, count_slot, upsert_counts
 
 #: The statement's parameters, with their types for ``PREPARE``.
 PARAMETERS = {
@@ -38,7 +38,7 @@ PARAMETERS = {
     "now": "timestamptz",
 }
 
-#: Statuses a receipt may move a recipient from (as ``callbacks.SETTLEABLE``).
+#: Statuses a receipt may move a recipient from (as ``receipts.SETTLEABLE``).
 SETTLEABLE = (
     RecipientStatus.SUBMITTED,
     RecipientStatus.DELIVERED,

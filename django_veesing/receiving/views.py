@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from .addresses import in_networks, is_address
-from .callbacks import take_body
-from .conf import veesing_settings
-from .models import RejectedPush
-from .serializers import PushRejected
+from ..conf import veesing_settings
+from ..models import RejectedPush
+from ..rules.addresses import in_networks, is_address
+from .parsing import PushRejected
+from .pushes import take_body
 
 KEPT_BODY = 4096  # characters of a rejected body that are kept
 
@@ -47,7 +47,7 @@ class CallbackView(View):
 
     A plain Django view: the provider neither authenticates nor negotiates content, so
     DRF's request wrapping would be work for nothing on every push; the events are
-    validated with the DRF serializers of ``serializers``.
+    validated with the DRF serializers of ``parsing``.
     """
 
     kind: str | None = None

@@ -21,8 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
-from .client import CHINA
-from .phones import MAINLAND_MOBILE
+from ..exceptions import VeesingError
+from ..rules.phones import MAINLAND_MOBILE
+from ..rules.schedule import CHINA
 
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M")
 RECEIPT, REPLY = "receipt", "reply"
@@ -30,11 +31,11 @@ MAX_EVENTS = 1000
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # PostgreSQL stores neither NUL nor lone surrogates
 
 
-class PushRejected(Exception):
+class PushRejected(VeesingError):
     """The body cannot be taken; ``errors`` says why, field by field where it can."""
 
     def __init__(self, errors: dict[str, Any]) -> None:
-        super().__init__(errors)
+        super().__init__(json.dumps(errors, ensure_ascii=False, default=str))
         self.errors = errors
 
 

@@ -1,0 +1,42 @@
+"""The app's models, by what they hold; every one importable from here, as Django expects.
+
+``campaign``: campaigns; ``counts``: their counts by status; ``recipient``: their numbers
+and the opt-outs; ``batch``: the provider calls; ``pushes``: receipts, replies, rejected
+pushes; ``jobs``: imports and worker heartbeats; ``choices``: the statuses.
+"""
+
+from .batch import Batch, rows_of
+from .campaign import MAX_INVALID_KEPT, Campaign, ImportResult
+from .choices import BatchState, CampaignKind, CampaignStatus, ImportStatus, OptOutSource, RecipientStatus
+from .counts import COUNT_SLOTS, COUNTED, CampaignCount, CampaignManager, count_slot, move_counts, upsert_counts
+from .jobs import ImportJob, WorkerHeartbeat
+from .pushes import Receipt, RejectedPush, Reply
+from .recipient import OptOut, Recipient
+
+__all__ = [
+    "COUNTED",
+    "COUNT_SLOTS",
+    "MAX_INVALID_KEPT",
+    "Batch",
+    "BatchState",
+    "Campaign",
+    "CampaignCount",
+    "CampaignKind",
+    "CampaignManager",
+    "CampaignStatus",
+    "ImportJob",
+    "ImportResult",
+    "ImportStatus",
+    "OptOut",
+    "OptOutSource",
+    "Receipt",
+    "Recipient",
+    "RecipientStatus",
+    "RejectedPush",
+    "Reply",
+    "WorkerHeartbeat",
+    "count_slot",
+    "move_counts",
+    "rows_of",
+    "upsert_counts",
+]

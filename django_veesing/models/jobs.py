@@ -1,0 +1,50 @@
+"""Background work: number imports, and the sending workers' heartbeats."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .. import clock
+from .choices import ImportStatus
+
+
+class ImportJob(models.Model):
+    """A file of numbers too large for one web request, imported by the worker."""
+
+    campaign = models.ForeignKey(
+        "django_veesing.Campaign", models.CASCADE, related_name="imports", verbose_name=_("campaign")
+    )
+    filename = models.CharField(_("file"), max_length=255)
+    data = models.BinaryField(_("content"))
+    status = models.CharField(_("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    processed = models.PositiveIntegerField(_("entries read"), default=0)
+    added = models.PositiveIntegerField(_("added"), default=0)
+    duplicates = models.PositiveIntegerField(_("duplicates"), default=0)
+    invalid_count = models.PositiveIntegerField(_("invalid"), default=0)
+    invalid = models.TextField(_("invalid entries"), blank=True, help_text=_("One “entry,reason” line each."))
+    message = models.TextField(_("message"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=clock.now, editable=False)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class WorkerHeartbeat(models.Model):
+    """Written by every sending worker on each pass, so the admin knows one is running."""
+
+    name = models.CharField(_("worker"), max_length=200, unique=True)
+    seen_at = models.DateTimeField(_("last seen"))
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return self.name
