@@ -1,5 +1,9 @@
 """Signals of the app. Each is sent after the change it reports is committed.
 
+A receiver that raises is logged (logger ``django_veesing.signals``, with its traceback)
+and the others still run: a bug in a receiver never stops a worker or fails a push
+already stored.
+
 - ``campaign_started(sender=Campaign, campaign)``
 - ``batch_submitted(sender=Batch, batch)``
 - ``campaign_finished(sender=Campaign, campaign)``
@@ -8,10 +12,13 @@
 - ``opted_out(sender=OptOut, opt_out, reply)``: a reply added a number to the opt-outs
 """
 
+import logging
 from typing import Any
 
 from django.db import transaction
 from django.dispatch import Signal
+
+logger = logging.getLogger(__name__)
 
 campaign_started = Signal()
 batch_submitted = Signal()
@@ -23,4 +30,12 @@ opted_out = Signal()
 
 def send_on_commit(signal: Signal, sender: type, **kwargs: Any) -> None:
     """Send ``signal`` once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: signal.send(sender=sender, **kwargs))
+    transaction.on_commit(lambda: send(signal, sender, **kwargs))
+
+
+def send(signal: Signal, sender: type, **kwargs: Any) -> None:
+    """Call every receiver of ``signal``; log each one that raises and go on."""
+    for receiver, outcome in signal.send_robust(sender=sender, **kwargs):
+        if isinstance(outcome, Exception):
+            name = getattr(receiver, "__qualname__", repr(receiver))
+            logger.error("A receiver of a django-veesing signal raised: %s", name, exc_info=outcome)

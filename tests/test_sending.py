@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django_veesing import signals
 from django_veesing.models import Batch, BatchState, Campaign, CampaignStatus, OptOut, Recipient, RecipientStatus
 from django_veesing.provider.client import VeesingClient
-from django_veesing.receiving.parsing import validate
+from django_veesing.receiving.parsing import read_event
 from django_veesing.receiving.receipts import take_receipt
 from django_veesing.rules.schedule import CHINA
 from django_veesing.sending.backlog import resend_uncertain, retry_failed
@@ -191,7 +191,7 @@ def test_a_receipt_that_beats_its_batch_settlement_is_linked_once_it_is_settled(
                 "code": "DELIVRD",
                 "receivetime": "2026-11-26 12:00:05",
             }
-            early.append((phones[0], take_receipt(validate(push)[1], push)))
+            early.append((phones[0], take_receipt(read_event(push))))
         return result
 
     sender.client.send = send_and_receipt_first

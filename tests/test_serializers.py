@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from django_veesing.receiving.parsing import ReceiptSerializer, plain_receipt, validate
+from django_veesing.receiving.events import ReceiptEvent, ReplyEvent
+from django_veesing.receiving.parsing import ReceiptSerializer, plain_receipt, read_event, validate
 from django_veesing.rules.schedule import CHINA
 
 PLAIN = {
@@ -40,6 +41,17 @@ def test_the_providers_receipt_is_read_without_a_serializer():
     }
     assert plain_receipt({key: value for key, value in PLAIN.items() if key != "code"})["code"] == ""
     assert validate(PLAIN) == ("receipt", plain_receipt(PLAIN))
+
+
+def test_a_push_becomes_an_event_in_the_apps_own_names():
+    at = dt.datetime(2026, 11, 26, 12, 0, 5, tzinfo=CHINA)
+    receipt = read_event({**PLAIN, "status": "0", "code": "MK:0011"})
+    assert receipt == ReceiptEvent(
+        task_id=PLAIN["taskid"], phone="13800138000", delivered=False, code="MK:0011", received_at=at
+    )
+    assert receipt.raw["status"] == "0"  # kept as pushed, for the stored receipt
+    reply = read_event({"mobile": "13800138000", "content": "退订", "receivetime": "2026-11-26 12:00:05"})
+    assert reply == ReplyEvent(task_id="", phone="13800138000", content="退订", received_at=at)
 
 
 def test_whatever_it_takes_the_serializer_takes_the_same_way():

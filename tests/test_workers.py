@@ -24,10 +24,10 @@ def worker(simulator, campaign, batch_size, *extra):
     return run_send(simulator, batch_size, "--campaign", str(campaign.pk), *extra)
 
 
-def run_send(simulator, batch_size, *arguments):
+def run_send(simulator, batch_size, *arguments, settings="tests.settings"):
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DJANGO_SETTINGS_MODULE": settings,
         "DATABASE_URL": database_url(),
         "VEESING_API_URL": simulator.url,
         "VEESING_BATCH_SIZE": str(batch_size),
@@ -88,6 +88,27 @@ def test_a_looping_worker_sends_what_falls_due_and_stops_on_ctrl_c(simulator, ma
     assert looping.returncode == 0, output
     assert "Worker stopped." in output and f"Campaign {campaign.pk}: sent — 3 batches, 250 submitted" in output
     assert simulator.record.accepted == dict.fromkeys(mobiles(250), 1)
+
+
+def test_a_receiver_that_raises_does_not_stop_a_looping_worker(simulator, make_campaign):
+    """Every receiver of the worker's signals raises (tests.raising_receivers): each error
+    is logged with its traceback, and the worker sends the next campaign all the same."""
+    from django_veesing.models import WorkerHeartbeat
+
+    looping = run_send(simulator, 100, "--loop", "--interval", "0.1", settings="tests.settings_raising")
+    wait_for(lambda: WorkerHeartbeat.objects.exists())
+    first = make_campaign(mobiles(150))
+    wait_for(lambda: Campaign.objects.get(pk=first.pk).status == CampaignStatus.SENT)
+    second = make_campaign(mobiles(150, start=13900000000))
+    wait_for(lambda: Campaign.objects.get(pk=second.pk).status == CampaignStatus.SENT)
+    finished = Campaign.objects.get(pk=second.pk).finished_at
+    wait_for(lambda: WorkerHeartbeat.objects.filter(seen_at__gt=finished).exists())
+    looping.send_signal(signal.SIGINT)
+    output, _ = looping.communicate(timeout=30)
+    assert looping.returncode == 0, output
+    assert output.count("A receiver of a django-veesing signal raised: broken") == 2 * (1 + 2 + 1)
+    assert "Traceback" in output and "RuntimeError: a receiver's own bug" in output
+    assert len(simulator.record.accepted) == 300 and "Worker stopped." in output
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent claims need PostgreSQL's row locks")

@@ -1,4 +1,4 @@
-"""Reading a pushed body into events, and DRF serializers that validate each event.
+"""Reading a pushed body into events (``events``), and DRF serializers that validate each event.
 
 The provider posts one form-encoded event per request; other push clients send the same
 fields as multipart/form-data, as a JSON object or list of events, or in the query string
@@ -24,6 +24,7 @@ from rest_framework import serializers
 from ..exceptions import VeesingError
 from ..rules.phones import MAINLAND_MOBILE
 from ..rules.schedule import CHINA
+from .events import PushEvent, ReceiptEvent, ReplyEvent
 
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M")
 RECEIPT, REPLY = "receipt", "reply"
@@ -170,6 +171,27 @@ def validate(event: dict[str, Any], expected: str | None = None) -> tuple[str, d
     if not serializer.is_valid():
         raise PushRejected(serializer.errors)
     return kind, dict(serializer.validated_data)
+
+
+def read_event(event: dict[str, Any], expected: str | None = None) -> PushEvent:
+    """One pushed event as a ``ReceiptEvent`` or ``ReplyEvent``, or ``PushRejected``."""
+    kind, data = validate(event, expected)
+    if kind == RECEIPT:
+        return ReceiptEvent(
+            task_id=data["taskid"],
+            phone=data["mobile"],
+            delivered=data["status"] == "1",
+            code=data["code"],
+            received_at=data["receivetime"],
+            raw=event,
+        )
+    return ReplyEvent(
+        task_id=data["taskid"],
+        phone=data["mobile"],
+        content=data["content"],
+        received_at=data["receivetime"],
+        raw=event,
+    )
 
 
 def plain_receipt(event: dict[str, Any]) -> dict[str, Any] | None:

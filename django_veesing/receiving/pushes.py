@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .parsing import RECEIPT, parse_body, validate
+from .events import ReceiptEvent
+from .parsing import parse_body, read_event
 from .receipts import take_receipt
 from .replies import take_reply
 
@@ -13,7 +14,10 @@ def take_body(raw: bytes, content_type: str, kind: str | None = None, query: str
 
     Raises ``PushRejected`` (naming each bad field) before anything is written.
     """
-    events = [(*validate(event, kind), event) for event in parse_body(raw, content_type, query)]
-    for event_kind, data, event in events:
-        (take_receipt if event_kind == RECEIPT else take_reply)(data, event)
+    events = [read_event(event, kind) for event in parse_body(raw, content_type, query)]
+    for event in events:
+        if isinstance(event, ReceiptEvent):
+            take_receipt(event)
+        else:
+            take_reply(event)
     return len(events)

@@ -18,6 +18,7 @@ from .. import signals
 from ..db import prepared
 from ..models import Batch, BatchState, Receipt, Recipient, RecipientStatus, move_counts
 from . import statements
+from .events import ReceiptEvent
 from .storing import fingerprint, insert_once
 
 #: Statuses a receipt may move a recipient from (expired: a late receipt still counts).
@@ -27,18 +28,19 @@ SETTLEABLE = statements.SETTLEABLE
 # -- receipts -----------------------------------------------------------------------------
 
 
-def take_receipt(data: dict[str, Any], raw: dict[str, Any]) -> Receipt | None:
-    """Store and apply one validated receipt; None when it was a duplicate."""
-    fields = {
+def take_receipt(event: ReceiptEvent) -> Receipt | None:
+    """Store and apply one receipt; None when it was a duplicate."""
+    status = "1" if event.delivered else "0"  # as the provider said it: fingerprints stored stay valid
+    fields: dict[str, Any] = {
         "fingerprint": fingerprint(
-            "receipt", data["taskid"], data["mobile"], data["status"], data["code"], data["receivetime"].isoformat()
+            "receipt", event.task_id, event.phone, status, event.code, event.received_at.isoformat()
         ),
-        "task_id": data["taskid"],
-        "phone": data["mobile"],
-        "delivered": data["status"] == "1",
-        "code": data["code"],
-        "received_at": data["receivetime"],
-        "raw": raw,
+        "task_id": event.task_id,
+        "phone": event.phone,
+        "delivered": event.delivered,
+        "code": event.code,
+        "received_at": event.received_at,
+        "raw": event.raw,
     }
     if prepared.usable():
         outcome = statements.apply_receipt(**fields)
@@ -49,7 +51,7 @@ def take_receipt(data: dict[str, Any], raw: dict[str, Any]) -> Receipt | None:
             signals.send_on_commit(signals.receipt_received, Receipt, receipt=receipt)
             return receipt
     with transaction.atomic():
-        recipient = _recipient_for_update(data["taskid"], data["mobile"])
+        recipient = _recipient_for_update(event.task_id, event.phone)
         receipt = insert_once(Receipt, recipient=recipient, **fields)
         if receipt is None:
             return None

@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Any
 
 from django.db import transaction
 
 from .. import signals
 from ..conf import veesing_settings
 from ..models import OptOut, OptOutSource, Recipient, Reply
+from .events import ReplyEvent
 from .receipts import batch_of
 from .storing import fingerprint, insert_once
 
@@ -33,31 +33,29 @@ def is_opt_out(text: str) -> bool:
     return _fold(text) in _folded_keywords(tuple(veesing_settings.OPT_OUT_KEYWORDS))
 
 
-def take_reply(data: dict[str, Any], raw: dict[str, Any]) -> Reply | None:
-    """Store one validated reply, link it, and record an opt-out; None when a duplicate."""
-    opt_out = is_opt_out(data["content"])
+def take_reply(event: ReplyEvent) -> Reply | None:
+    """Store one reply, link it, and record an opt-out; None when a duplicate."""
+    opt_out = is_opt_out(event.content)
     opted_out = None
     with transaction.atomic():
-        recipient = _recipient_of_reply(data["taskid"], data["mobile"])
+        recipient = _recipient_of_reply(event.task_id, event.phone)
         reply = insert_once(
             Reply,
-            fingerprint=fingerprint(
-                "reply", data["taskid"], data["mobile"], data["content"], data["receivetime"].isoformat()
-            ),
-            task_id=data["taskid"],
-            phone=data["mobile"],
-            content=data["content"],
-            received_at=data["receivetime"],
+            fingerprint=fingerprint("reply", event.task_id, event.phone, event.content, event.received_at.isoformat()),
+            task_id=event.task_id,
+            phone=event.phone,
+            content=event.content,
+            received_at=event.received_at,
             recipient=recipient,
             campaign_id=recipient.campaign_id if recipient else None,
             opt_out=opt_out,
-            raw=raw,
+            raw=event.raw,
         )
         if reply is None:
             return None
         if opt_out:
             opted_out, created = OptOut.objects.get_or_create(
-                phone=data["mobile"], defaults={"source": OptOutSource.REPLY}
+                phone=event.phone, defaults={"source": OptOutSource.REPLY}
             )
             opted_out = opted_out if created else None
     signals.send_on_commit(signals.reply_received, Reply, reply=reply)
