@@ -355,3 +355,39 @@ def test_a_campaigns_numbers_of_one_status_are_counted_by_the_campaign(simulator
     assert not [q["sql"] for q in queries if "COUNT(" in q["sql"] and "django_veesing_recipient" in q["sql"]]
     other = client.get(url("recipient_changelist") + f"?campaign__id__exact={campaign.pk}&status__exact=failed")
     assert "0 recipients" in other.content.decode()
+
+
+def test_the_live_counter_answers_with_the_content_rules_own_report(simulator, operator, campaign):
+    client = logged_in(operator)
+    text = "【维】会员日八折"  # a one-character signature, and no opt-out phrase
+    answer = client.get(url("campaign_counter"), {"content": text, "kind": "marketing", "campaign": campaign.pk}).json()
+    report = Campaign(content=text, kind="marketing").content_report()
+    assert answer["problems"] == report.messages() and len(answer["problems"]) == 2
+    assert answer["lines"] == [
+        f"{report.length} characters, 1 message(s) per number",
+        f"30 messages billed for {campaign.pending_count} pending numbers",
+    ]
+    notice = client.get(
+        url("campaign_counter"), {"content": "【维信测试】您的订单已发货", "kind": "notification"}
+    ).json()
+    assert notice["problems"] == [] and len(notice["lines"]) == 1
+
+
+def test_the_live_counter_is_for_staff_with_a_campaign_permission(simulator, viewer, campaign):
+    nobody = User.objects.create_user("nobody", password="pw", is_staff=True)
+    assert logged_in(nobody).get(url("campaign_counter"), {"content": "x"}).status_code == 403
+    assert logged_in(viewer).get(url("campaign_counter"), {"content": "x"}).status_code == 200
+    assert Client().get(url("campaign_counter"), {"content": "x"}).status_code == 302  # to the login page
+
+
+def test_a_model_form_cannot_save_a_text_that_breaks_the_rules(db):
+    from django.core.exceptions import ValidationError
+    from django.forms import modelform_factory
+
+    form = modelform_factory(Campaign, fields=["name", "kind", "content"])(
+        {"name": "x", "kind": "marketing", "content": "会员日🎉"}
+    )
+    assert not form.is_valid()
+    assert len(form.errors["content"]) == 3  # no signature, an emoji, no opt-out phrase
+    with pytest.raises(ValidationError):
+        Campaign(name="x", kind="notification", content="没有签名").full_clean()

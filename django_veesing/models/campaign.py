@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
@@ -112,6 +113,13 @@ class Campaign(models.Model):
             default_signature=veesing_settings.SIGNATURE,
             opt_out_phrases=veesing_settings.OPT_OUT_PHRASES,
         )
+
+    def clean(self) -> None:
+        """Refuse a text that breaks the content rules (model forms, the admin's included)."""
+        super().clean()
+        report = self.content_report()
+        if not report.ok:
+            raise ValidationError({"content": report.messages()})
 
     @property
     def text(self) -> str:

@@ -47,6 +47,21 @@ class ContentReport:
         return [problem.message for problem in self.problems]
 
 
+def summary(report: ContentReport, recipients: int = 0) -> list[str]:
+    """What the text costs, in lines for a person: its length and messages per number, and
+    the messages billed for ``recipients`` numbers (when there are any)."""
+    lines = [
+        _("%(length)s characters, %(segments)s message(s) per number")
+        % {"length": report.length, "segments": report.segments}
+    ]
+    if recipients:
+        lines.append(
+            _("%(cost)s messages billed for %(recipients)s pending numbers")
+            % {"cost": report.segments * recipients, "recipients": recipients}
+        )
+    return lines
+
+
 def with_signature(content: str, default: str = "") -> str:
     """``content`` with ``default`` put in front when it carries no signature of its own."""
     content = content.strip()

@@ -30,3 +30,12 @@ def log_in(browser, live_server, username: str, language: str = "zh-hans"):
     page.fill("#id_password", "secret-pw")
     page.click("input[type=submit]")
     return page
+
+
+def counter_for(page, text: str):
+    """The live counter once it shows the server's answer for ``text`` in the content field."""
+    page.fill("#id_content", text)
+    page.wait_for_function(
+        "t => { const c = document.getElementById('veesing-counter'); return c && c.dataset.text === t; }", arg=text
+    )
+    return page.locator("#veesing-counter")
