@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from .. import clock
 from ..conf import veesing_settings
-from ..models import Batch, Campaign, CampaignStatus, ImportJob, Receipt, Reply
+from ..models import Batch, BatchState, Campaign, CampaignStatus, ImportJob, Receipt, Reply
 from ..rules import content as content_rules
 from ..rules.schedule import CHINA, in_quiet_hours, quiet_hours_end
 from ..sending.backlog import plan
@@ -276,7 +276,7 @@ def campaign_context(admin: CampaignAdmin, request: HttpRequest, campaign: Campa
             for status, label in _status_labels()
         ],
         "veesing_timeline": timeline(campaign),
-        "veesing_uncertain": campaign.batches.filter(state="uncertain").count(),
+        "veesing_uncertain": campaign.batches.filter(state=BatchState.UNCERTAIN).count(),
         "veesing_waiting": quiet_hours_notice(campaign),
     }
 

@@ -12,7 +12,6 @@ from .readers import UnreadableFile, read_file
 #: Files up to this size are imported within the web request; larger ones by the worker.
 INLINE_LIMIT = 256 * 1024
 PROGRESS_EVERY = 20_000
-INVALID_KEPT = 100_000
 
 
 def run_import(job_id: int) -> None:
@@ -30,7 +29,7 @@ def run_import(job_id: int) -> None:
             status=ImportStatus.FAILED, message=str(error), finished_at=clock.now()
         )
         return
-    invalid = "\n".join(f"{entry},{reason}" for entry, reason in result.invalid[:INVALID_KEPT])
+    invalid = "\n".join(f"{entry},{reason}" for entry, reason in result.invalid)  # the first MAX_INVALID_KEPT
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportStatus.DONE,
         added=result.added,

@@ -29,7 +29,7 @@ from ..exceptions import CampaignStateError, ContentError
 from ..rules import content as content_rules
 from ..rules.phones import InvalidPhone, normalise
 from ..rules.schedule import MIN_SCHEDULE_AHEAD, in_quiet_hours
-from ..rules.segments import segments
+from ..rules.segments import cost, segments
 from .choices import CampaignKind, CampaignStatus, RecipientStatus
 from .counts import COUNTED, CampaignCount, CampaignManager, _Count, move_counts
 from .recipient import Recipient
@@ -133,7 +133,7 @@ class Campaign(models.Model):
     @property
     def billed_messages(self) -> int:
         """What sending the pending numbers costs: segments per text times numbers."""
-        return segments(self.text) * self.pending_count
+        return cost(self.text, self.pending_count)
 
     def counts(self) -> dict[str, int]:
         return {status: getattr(self, f"{status}_count") for status in RecipientStatus.values}

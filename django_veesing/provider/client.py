@@ -24,14 +24,9 @@ from ..conf import DEFAULT_API_URL, veesing_settings
 from ..exceptions import ConfigurationError, InvalidRequest, TransportError, refusal_for
 from ..rules import phones
 from ..rules.schedule import CHINA, MIN_SCHEDULE_AHEAD
+from .protocol import BALANCE_PATH, FORM_CONTENT_TYPE, GROUP_PATH, SEND_TIME_FORMAT
 
 logger = logging.getLogger(__name__)
-
-SEND_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-GROUP_PATH = "/smsApi/group"
-BALANCE_PATH = "/smsApi/group/getBalance"
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded;charset=utf-8"
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,12 @@ from urllib.parse import urlencode
 
 import requests
 
+from ..provider.protocol import FORM_CONTENT_TYPE
 from .config import SimulatorConfig
 from .provider import Event
 from .record import PushRecord, Record
 
 logger = logging.getLogger(__name__)
-
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded;charset=utf-8"
 
 
 class Pusher:

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ..exceptions import VeesingError
+from ..provider.protocol import BALANCE_PATH, GROUP_PATH
 from ..rules.addresses import is_loopback
 from .config import SimulatorConfig
 from .faults import Fault, Faults
@@ -31,8 +32,6 @@ from .record import Record, RequestRecord
 
 logger = logging.getLogger(__name__)
 
-GROUP = "/smsApi/group"
-BALANCE = "/smsApi/group/getBalance"
 JSON_TYPE = "application/json;charset=UTF-8"
 #: Used when neither the config nor the Django settings name an account.
 DEMO_APP_ID = "veesing-demo"
@@ -161,10 +160,10 @@ class Simulator:
             time.sleep(self.config.latency)
         parts = urlsplit(target)
         path = parts.path.rstrip("/")
-        call = {GROUP: self.provider.group, BALANCE: self.provider.balance_call}.get(path)
+        call = {GROUP_PATH: self.provider.group, BALANCE_PATH: self.provider.balance_call}.get(path)
         if call is None:
             return Reply.json({"error": f"no such address: {path}"}, status=404)
-        if method != "POST" and path != BALANCE:
+        if method != "POST" and path != BALANCE_PATH:
             return Reply.json({"error": f"{method} not allowed"}, status=405)
         try:
             fields = dict(parse_qsl(parts.query, keep_blank_values=True))

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from django_veesing.provider.protocol import GROUP_PATH
 from django_veesing.simulator import RemoteAddressRefused, Simulator, SimulatorConfig
 
 ALIASES = {"callback_url": ["--callback"], "reply_callback_url": ["--reply-callback"]}
@@ -50,7 +51,7 @@ class Command(BaseCommand):
                 "Is another simulator running? Choose another --port."
             ) from None
         self.stdout.write(f"Veesing simulator listening on {simulator.url}")
-        self.stdout.write(f"  group send: {simulator.url}/smsApi/group")
+        self.stdout.write(f"  group send: {simulator.url}{GROUP_PATH}")
         self.stdout.write(f"  receipts pushed to: {config.callback_url or '(nowhere: no --callback)'}")
         self.stdout.write("Quit with CONTROL-C.")
         try:
