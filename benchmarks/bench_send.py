@@ -21,16 +21,13 @@ def fresh(campaign) -> None:
     """Ready to send again: its rows pending, its batches gone, its cursor back, and the
     table vacuumed (as a campaign imported long before it is sent would be)."""
     from django.db import connection
-    from django.db.models import F
 
     from django_veesing.models import Batch, Campaign, Recipient
 
     Recipient.objects.filter(campaign=campaign).exclude(status="pending").update(status="pending", task_id="")
     Batch.objects.filter(campaign=campaign).delete()  # the rows' batch becomes NULL
-    Campaign.objects.filter(pk=campaign.pk).update(
-        status="scheduled", claimed_through=0, pending_count=F("total_count"), submitted_count=0, finished_at=None
-    )
-    campaign.refresh_from_db()
+    Campaign.objects.filter(pk=campaign.pk).update(status="scheduled", claimed_through=0, finished_at=None)
+    campaign.recount()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE django_veesing_recipient")

@@ -25,6 +25,31 @@ from django_veesing.simulator import Simulator
 collect_ignore = [] if os.environ.get("VEESING_RELIABILITY") else ["reliability"]
 
 
+#: Modules whose every test starts processes, servers or a large campaign.
+SLOW_MODULES = {"test_workers", "test_celery", "test_quickstart", "test_end_to_end", "test_project", "test_migrations"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Markers by where a test is and what it needs: ``browser``, ``celery``, ``postgres``
+    (a test skipped elsewhere), and ``slow`` for all of those and the slow modules."""
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2]
+        needs = set()
+        if "browser" in item.nodeid.split("/"):
+            needs |= {"browser", "slow"}
+        if module == "test_celery":
+            needs |= {"celery", "slow"}
+        if module in SLOW_MODULES or "reliability" in item.nodeid.split("/"):
+            needs.add("slow")
+        for mark in item.iter_markers("skipif"):
+            if "PostgreSQL" in str(mark.kwargs.get("reason", "")):
+                needs.add("postgres")
+        if "statement" in getattr(getattr(item, "callspec", None), "params", {}).values():
+            needs.add("postgres")
+        for name in sorted(needs):
+            item.add_marker(name)
+
+
 class NoDelayWSGIServer(ThreadedWSGIServer):
     """The live server, without Nagle's 40 ms stall on every kept-alive answer."""
 

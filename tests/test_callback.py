@@ -34,6 +34,17 @@ from .conftest import connected
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True, params=["statement", "orm"] if connection.vendor == "postgresql" else ["orm"])
+def receipt_path(request, monkeypatch):
+    """Every test here runs on both paths a receipt can take on PostgreSQL: the one
+    statement (``receiving.statements``), and the ORM path forced on (the path of every
+    other database, and of a receipt whose task is not known yet). Elsewhere, once."""
+    if request.param == "orm":
+        monkeypatch.setattr(prepared, "usable", lambda model: False)
+    return request.param
+
+
 TOKEN = "test-callback-token-0123456789"
 TASK = "A" * 32
 
@@ -379,9 +390,11 @@ def test_queries_per_push_are_few_and_constant(client, sent, django_assert_max_n
         push(client, receipt(phone="13600000007"))
 
 
-def test_a_receipt_for_a_known_task_is_one_statement_on_postgresql(client, sent, django_assert_num_queries):
-    if connection.vendor != "postgresql":
-        pytest.skip("the one-statement path is PostgreSQL's")
+def test_a_receipt_for_a_known_task_is_one_statement_on_postgresql(
+    client, sent, django_assert_num_queries, receipt_path
+):
+    if receipt_path != "statement":
+        pytest.skip("the one-statement path")
     push(client, receipt(phone="13700137000"))  # prepares the statement on this connection, if needed
     with django_assert_num_queries(1):
         push(client, receipt(phone="13900139000", status="0", code="UNDELIV"))
@@ -400,9 +413,11 @@ def test_a_receipt_for_a_known_task_is_one_statement_on_postgresql(client, sent,
     assert recipient("13900139000").status == RecipientStatus.DELIVERED
 
 
-def test_the_receipt_statement_is_prepared_once_a_connection(client, sent, settings, django_assert_num_queries):
-    if connection.vendor != "postgresql":
-        pytest.skip("prepared statements are PostgreSQL's")
+def test_the_receipt_statement_is_prepared_once_a_connection(
+    client, sent, settings, django_assert_num_queries, receipt_path
+):
+    if receipt_path != "statement":
+        pytest.skip("the one-statement path")
     push(client, receipt(phone="13600000000"))  # a number of no campaign, for the connection
     with connection.cursor() as cursor:  # as on a new connection: look, prepare, execute; then execute
         cursor.execute(f"DEALLOCATE {receipt_sql.APPLY.name}")
@@ -491,3 +506,26 @@ def test_receipt_racing_its_batch_commit_is_not_left_unmatched(make_campaign):
     stored = Receipt.objects.get()
     assert stored.recipient is not None
     assert recipient().status == RecipientStatus.DELIVERED
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("binding", ["unprepared", "server-side binding"])
+def test_the_receipt_statement_works_however_it_is_bound(client, sent, settings, receipt_path, binding):
+    """Sent whole (``PREPARED_STATEMENTS = False``, as behind PgBouncer), or sent whole
+    through psycopg's server-side binding."""
+    if receipt_path != "statement":
+        pytest.skip("the one-statement path")
+    settings.VEESING = {**settings.VEESING, "PREPARED_STATEMENTS": False}
+    options = connection.settings_dict["OPTIONS"]
+    if binding == "server-side binding":
+        connection.close()
+        connection.settings_dict["OPTIONS"] = {**options, "server_side_binding": True}
+    try:
+        push(client, receipt(phone="13900139000", status="0", code="UNDELIV"))
+        push(client, receipt(phone="13800138000"))
+    finally:
+        connection.close()
+        connection.settings_dict["OPTIONS"] = options
+    assert [recipient(p).status for p in ("13900139000", "13800138000")] == ["failed", "delivered"]
+    sent.refresh_from_db()
+    assert (sent.submitted_count, sent.failed_count, sent.delivered_count) == (1, 1, 1)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.urls import include, path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,8 +53,3 @@ def test_example_project_refuses_plain_http_outside_debug():
     result = run_example("check", "--deploy", env=env)
     assert result.returncode != 0
     assert "veesing.E004" in result.stderr
-
-
-def test_urls_include():
-    patterns = [path("veesing/", include("django_veesing.urls"))]
-    assert patterns[0].namespace == "django_veesing"

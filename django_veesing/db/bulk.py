@@ -8,15 +8,17 @@ numbers already there and ``bulk_create``.
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
+
+from .routing import connection_for
 
 CHUNK_POSTGRESQL = 20_000
 CHUNK_OTHER = 2_000  # under SQLite's limit of bound variables
 
 
-def chunk_size() -> int:
-    return CHUNK_POSTGRESQL if _can_copy() else CHUNK_OTHER
+def chunk_size(recipients: type[Model]) -> int:
+    return CHUNK_POSTGRESQL if _can_copy(connection_for(recipients)) else CHUNK_OTHER
 
 
 def insert_new(recipients: type[Model], campaign_id: int, numbers: list[str]) -> int:
@@ -27,12 +29,12 @@ def insert_new(recipients: type[Model], campaign_id: int, numbers: list[str]) ->
     """
     if not numbers:
         return 0
-    if _can_copy():
+    if _can_copy(connection_for(recipients)):
         return _insert_with_copy(recipients, campaign_id, numbers)
     return _insert_with_orm(recipients, campaign_id, numbers)
 
 
-def _can_copy() -> bool:
+def _can_copy(connection: BaseDatabaseWrapper) -> bool:
     if connection.vendor != "postgresql":
         return False
     connection.ensure_connection()
@@ -40,6 +42,7 @@ def _can_copy() -> bool:
 
 
 def _insert_with_copy(recipients: type[Model], campaign_id: int, numbers: list[str]) -> int:
+    connection = connection_for(recipients)
     table = connection.ops.quote_name(recipients._meta.db_table)
     status = recipients().status  # type: ignore[attr-defined]  # the model's default
     with connection.cursor() as cursor:

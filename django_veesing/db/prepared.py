@@ -19,9 +19,8 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
-from django.db import connection
-
 from ..conf import veesing_settings
+from .routing import connection_for
 
 #: A ``%(name)s`` placeholder.
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -73,7 +72,7 @@ class Statement:
         return PLACEHOLDER.sub(lambda match: f"%({prefix}{match.group(1)})s", self.sql)
 
     def _prepare(self, cursor: Any) -> None:
-        raw = connection.connection
+        raw = cursor.db.connection  # the psycopg connection under Django's cursor
         names = _prepared_on.setdefault(raw, set())
         if self.name in names:
             return
@@ -85,12 +84,12 @@ class Statement:
 
 def tables(*models: Any) -> tuple[str, ...]:
     """The quoted table names of ``models``, to format into a statement."""
-    return tuple(connection.ops.quote_name(model._meta.db_table) for model in models)
+    return tuple(connection_for(model).ops.quote_name(model._meta.db_table) for model in models)
 
 
-def usable() -> bool:
-    """Whether the prepared statements' path applies: the database is PostgreSQL."""
-    return connection.vendor == "postgresql"
+def usable(model: Any) -> bool:
+    """Whether the prepared statements' path applies to ``model``: its database is PostgreSQL."""
+    return connection_for(model).vendor == "postgresql"
 
 
 def forget() -> None:

@@ -168,7 +168,7 @@ class Campaign(models.Model):
                 % {"status": self.get_status_display()}
             )
         result = ImportResult()
-        for chunk in _chunks(phones, bulk.chunk_size()):
+        for chunk in _chunks(phones, bulk.chunk_size(Recipient)):
             numbers = self._normalise_chunk(chunk, result)
             with transaction.atomic():
                 # Hold the campaign row first, as a claim does: a claim moves the campaign's
@@ -260,7 +260,7 @@ class Campaign(models.Model):
             kind=self.kind,
         )
         phones = Recipient.objects.filter(campaign=self).order_by("id").values_list("phone", flat=True)
-        size = bulk.chunk_size()
+        size = bulk.chunk_size(Recipient)
         for chunk in _chunks(phones.iterator(chunk_size=size), size):
             with transaction.atomic():
                 added = bulk.insert_new(Recipient, copy.pk, chunk)

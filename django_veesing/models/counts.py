@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, models
+from django.db import models
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ..db.routing import connection_for
 from .choices import RecipientStatus
 
 if TYPE_CHECKING:
@@ -99,15 +100,17 @@ class CampaignCount(models.Model):
 
 def count_slot() -> str:
     """SQL for this connection's slot of ``CampaignCount``."""
-    return f"mod(pg_backend_pid(), {COUNT_SLOTS})" if connection.vendor == "postgresql" else "0"
+    vendor = connection_for(CampaignCount).vendor
+    return f"mod(pg_backend_pid(), {COUNT_SLOTS})" if vendor == "postgresql" else "0"
 
 
 def upsert_counts(columns: Iterable[str]) -> str:
     """SQL that adds to a campaign's counts in this connection's slot: ``INSERT … ON
     CONFLICT DO UPDATE`` taking (campaign id, one value per column) as its last
     ``SELECT``/``VALUES`` part, which the caller appends."""
-    table = connection.ops.quote_name(CampaignCount._meta.db_table)
-    names = [connection.ops.quote_name(column) for column in columns]
+    quote = connection_for(CampaignCount).ops.quote_name
+    table = quote(CampaignCount._meta.db_table)
+    names = [quote(column) for column in columns]
     added = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in names)
     return (
         f"INSERT INTO {table} (campaign_id, slot, {', '.join(names)}) {{values}}"
@@ -120,5 +123,5 @@ def move_counts(campaign_id: int, **changes: int) -> None:
     changes = {name: n for name, n in changes.items() if n}
     if changes:
         values = f"VALUES (%s, {count_slot()}, {', '.join(['%s'] * len(changes))})"
-        with connection.cursor() as cursor:
+        with connection_for(CampaignCount).cursor() as cursor:
             cursor.execute(upsert_counts(changes).format(values=values), [campaign_id, *changes.values()])

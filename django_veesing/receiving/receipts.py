@@ -42,7 +42,7 @@ def take_receipt(event: ReceiptEvent) -> Receipt | None:
         "received_at": event.received_at,
         "raw": event.raw,
     }
-    if prepared.usable():
+    if prepared.usable(Receipt):
         outcome = statements.apply_receipt(**fields)
         if outcome.recipient_id is not None:
             if outcome.receipt_id is None:

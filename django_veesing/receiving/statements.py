@@ -20,10 +20,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
-
 from .. import clock
 from ..db.prepared import Statement, tables
+from ..db.routing import connection_for
 from ..models import Batch, Receipt, Recipient, RecipientStatus, count_slot, upsert_counts
 
 #: The statement's parameters, with their types for ``PREPARE``.
@@ -66,7 +65,7 @@ def apply_receipt(
         "raw": json.dumps(raw),  # the jsonb column parses it
         "now": clock.now(),
     }
-    with connection.cursor() as cursor:
+    with connection_for(Receipt).cursor() as cursor:
         APPLY.execute(cursor, params)
         recipient_id, receipt_id = cursor.fetchone()
     return Outcome(recipient_id, receipt_id)
