@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from django_veesing import signals
+from django_veesing.db import prepared
 from django_veesing.models import Batch, BatchState, Campaign, CampaignStatus, OptOut, Recipient, RecipientStatus
 from django_veesing.provider.client import VeesingClient
 from django_veesing.receiving.parsing import read_event
@@ -27,6 +28,16 @@ from .conftest import connected, mobiles
 def noon(clock):
     """Every test here starts at noon in China (outside quiet hours) by the app's clock."""
     return clock
+
+
+@pytest.fixture(autouse=True, params=["statement", "orm"] if connection.vendor == "postgresql" else ["orm"])
+def sending_path(request, monkeypatch):
+    """Every test here runs on both paths a batch can take on PostgreSQL: the one-statement
+    claim and settlement (``sending.statements``), and the ORM path forced on (every other
+    database's). Elsewhere, once."""
+    if request.param == "orm":
+        monkeypatch.setattr(prepared, "usable", lambda model: False)
+    return request.param
 
 
 @pytest.fixture
@@ -90,9 +101,54 @@ def test_queries_per_batch_do_not_grow_with_batch_size(
         sender.send(campaign)  # one batch, start and finish included
 
 
-on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="a call in a thread while the worker claims: PostgreSQL"
-)
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement path is PostgreSQL's")
+
+
+def round_trips(make_campaign, batches, start):
+    """Queries to send a notification campaign of ``batches`` batches of 10, once started."""
+    campaign = make_campaign(mobiles(10 * batches, start=start))
+    sender = Sender()
+    sender._start(campaign, SendReport(campaign.pk))
+    with CaptureQueriesContext(connection) as queries:
+        sender.send(campaign)
+    assert sender.send(campaign).status == CampaignStatus.SENT
+    return [query["sql"] for query in queries]
+
+
+@pytest.fixture(params=["prepared", "unprepared", "server-side binding"])
+def binding(request, settings):
+    """How the statements reach PostgreSQL: prepared (the default), sent whole, or sent
+    whole through psycopg's server-side binding."""
+    if request.param == "prepared":
+        yield
+        return
+    settings.VEESING = {**settings.VEESING, "PREPARED_STATEMENTS": False}
+    if request.param == "unprepared":
+        yield
+        return
+    options = connection.settings_dict["OPTIONS"]
+    connection.close()
+    connection.settings_dict["OPTIONS"] = {**options, "server_side_binding": True}
+    yield
+    connection.close()
+    connection.settings_dict["OPTIONS"] = options
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_takes_four_statements_however_they_are_bound(
+    simulator, make_campaign, settings, binding, sending_path
+):
+    """The claim (ahead, queued), the take before the call, the settlement and the look
+    for early receipts: one statement each."""
+    if sending_path != "statement":
+        pytest.skip("the one-statement path")
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 10}
+    round_trips(make_campaign, 1, 13700000000)  # statements prepared on this connection
+    two, five = round_trips(make_campaign, 2, 13710000000), round_trips(make_campaign, 5, 13720000000)
+    assert len(five) - len(two) == 3 * 4
+    assert simulator.record.sent_more_than_once() == {}
+    assert set(statuses(Campaign.objects.last()).values()) == {RecipientStatus.SUBMITTED}
 
 
 @on_postgresql
@@ -505,7 +561,7 @@ def test_expire(simulator, sender, make_campaign, clock):
     assert expire(72) == 0  # nothing twice
 
 
-def test_a_batch_writes_its_rows_once_claimed_and_once_settled(simulator, sender, make_campaign):
+def test_a_batch_writes_its_rows_once_claimed_and_once_settled(simulator, sender, make_campaign, sending_path):
     """In flight, a number reads pending with its batch; once accepted, submitted with the
     batch's task id: one UPDATE of the rows each, never one per number."""
     campaign = make_campaign(mobiles(5))
@@ -521,7 +577,10 @@ def test_a_batch_writes_its_rows_once_claimed_and_once_settled(simulator, sender
     assert set(rows.values_list("status", "batch", "task_id")) == {(RecipientStatus.SUBMITTED, batch.pk, batch.task_id)}
     for queries in (claiming, settling):
         sql = [q["sql"] for q in queries]
-        assert len([q for q in sql if q.startswith('UPDATE "django_veesing_recipient"')]) == 1, sql
+        if sending_path == "statement":  # one prepared statement each
+            assert len([q for q in sql if q.startswith(("EXECUTE veesing_claim", "EXECUTE veesing_settle"))]) == 1, sql
+        else:
+            assert len([q for q in sql if q.startswith('UPDATE "django_veesing_recipient"')]) == 1, sql
     campaign.refresh_from_db()
     assert (campaign.pending_count, campaign.submitted_count) == (0, 5)
     campaign.recount()  # the repair tool finds what the counts say

@@ -1,6 +1,6 @@
-"""Sending: the worker's loop (``sender.Sender``), how a claimed batch ends
-(``settling``), what is left to send (``backlog``), when a campaign may go
-(``schedule``), reconciling uncertain batches, the workers' names and heartbeats."""
+"""Sending: the worker's loop (``sender.Sender``), claims and how a batch ends
+(``settling``), what is left to send (``backlog``), reconciling uncertain batches, the
+workers' names and heartbeats, and PostgreSQL's one-statement claim and settlement."""
 
 from .sender import Sender, SendReport
 

@@ -24,9 +24,10 @@ a refusal marks them ``failed``; an uncertain batch keeps them pending with thei
 Numbers to send again wait in ``queued`` batches (and so does a batch claimed ahead
 while a call is in flight); a worker takes one with a conditional UPDATE of its row just
 before its call, so exactly one worker sends it. So any number of workers can share a
-campaign on PostgreSQL without two claiming one number. A claim and a settlement each
-write the batch's rows with one UPDATE. How a batch is settled is ``settling``; the
-numbers still to send and those put back are ``backlog``.
+campaign on PostgreSQL without two claiming one number. There, a claim and a settlement
+are one prepared statement each (``statements``), each one UPDATE of the batch's rows. How
+a batch is settled is ``settling``; the numbers still to send and those put back are
+``backlog``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -42,6 +44,8 @@ from django.utils.translation import gettext as _
 
 from .. import clock, signals
 from ..conf import veesing_settings
+from ..db import prepared
+from ..db.routing import connection_for
 from ..exceptions import InvalidRequest, ProviderError, TransportError
 from ..models import (
     Batch,
@@ -56,9 +60,10 @@ from ..models import (
 )
 from ..provider.client import SendResult, VeesingClient
 from ..rules.schedule import in_quiet_hours
+from . import statements
 from .backlog import skip_opted_out, unclaimed
 from .schedule import provider_send_time, waits_for
-from .settling import Settlement, fail_numbers, mark_uncertain, release, settle_accepted
+from .settling import fail_numbers, mark_uncertain, release, settle_accepted
 from .workers import worker_is_dead, worker_name
 
 logger = logging.getLogger(__name__)
@@ -258,7 +263,8 @@ class Sender:
         in one UPDATE. Then numbers waiting in a queued batch, which stays queued until it
         is taken just before its call.
         """
-        with transaction.atomic():
+        alone = self._claims_alone(campaign)
+        with nullcontext() if alone else transaction.atomic():
             status, batch, phones = self._next_batch(campaign, state)
             if status != CampaignStatus.SENDING:
                 return None
@@ -277,6 +283,13 @@ class Sender:
         return batch, phones
 
     @staticmethod
+    def _claims_alone(campaign: Campaign) -> bool:
+        """Whether a claim is one statement committed on its own: a notification's, on
+        PostgreSQL, outside a transaction. (A marketing claim also skips opt-outs, in the
+        same transaction.)"""
+        return prepared.usable(Batch) and connection_for(Batch).get_autocommit() and not campaign.is_marketing
+
+    @staticmethod
     def _queued(campaign: Campaign) -> tuple[Batch, list[str]] | None:
         """The campaign's oldest queued batch, with its phones. It stays queued until it is
         taken just before its call (``_take``): whichever worker takes it first sends it."""
@@ -288,8 +301,24 @@ class Sender:
     def _next_batch(self, campaign: Campaign, state: str) -> tuple[str | None, Batch | None, list[str]]:
         """The campaign's status and, while it is sending, a new batch of the pending
         numbers after its cursor with their phones, the cursor moved past them and the
-        numbers linked to the batch. No batch when none is left after it."""
+        numbers linked to the batch (one statement on PostgreSQL: ``statements``). No batch
+        when none is left after it."""
         size, now = veesing_settings.BATCH_SIZE, clock.now()
+        if prepared.usable(Batch):
+            status, claimed = statements.claim_range(campaign.pk, size, self.worker, now, state)
+            if claimed is None:
+                return status, None, []
+            batch = Batch(
+                pk=claimed.batch_id,
+                campaign_id=campaign.pk,
+                state=state,
+                size=len(claimed.phones),
+                claimed_by=self.worker,
+                claimed_at=now,
+                first_id=claimed.first_id,
+                last_id=claimed.last_id,
+            )
+            return status, batch, claimed.phones
         locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("status", "claimed_through")
         status, cursor = locked.get()
         if status != CampaignStatus.SENDING:
@@ -368,7 +397,7 @@ class Sender:
             report.failed += len(phones)
             return True
         report.submitted += len(phones)
-        settlement = Settlement(
+        settlement = statements.Settlement(
             batch.pk, result.task_id, result.success_count, result.remain_point, result.message, clock.now()
         )
         settle_accepted(batch, settlement)

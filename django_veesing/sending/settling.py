@@ -11,44 +11,33 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import QuerySet
 
 from .. import clock, signals
 from ..conf import veesing_settings
+from ..db import prepared
 from ..models import Batch, BatchState, Campaign, Recipient, RecipientStatus, move_counts
 from ..receiving.receipts import link_early_receipts
+from . import statements
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Settlement:
-    """A batch the provider accepted, with what it said."""
-
-    batch_id: int
-    task_id: str
-    success_count: int
-    remain_point: int | None
-    message: str
-    now: dt.datetime
 
 
 def mark_submitted(
     batch: Batch, task_id: str, success_count: int, remain_point: int | None, message: str, now: dt.datetime
 ) -> None:
     """The provider accepted ``batch`` (claimed or uncertain): it and its numbers are submitted."""
-    settle_accepted(batch, Settlement(batch.pk, task_id, success_count, remain_point, message, now))
+    settle_accepted(batch, statements.Settlement(batch.pk, task_id, success_count, remain_point, message, now))
 
 
-def settle_accepted(batch: Batch, settlement: Settlement) -> None:
+def settle_accepted(batch: Batch, settlement: statements.Settlement) -> None:
     """Settle an accepted batch as ``settlement`` says, once: a batch settled already
-    (by another path, or by ``reconcile``) is left as it is. One transaction: the batch,
-    its numbers (one UPDATE), the campaign's counts, and the receipts of its task that came
-    before it (``link_early_receipts``; a receipt that arrives meanwhile waits for this
-    transaction's lock on the claimed batches, see ``receiving.receipts``)."""
+    (by another path, or by ``reconcile``) is left as it is."""
+    if batch.state == BatchState.CLAIMED and prepared.usable(Batch):
+        _settle_claimed(batch, settlement)
+        return
     task_id = settlement.task_id
     with transaction.atomic():
         settled = Batch.objects.filter(pk=batch.pk, state__in=[BatchState.CLAIMED, BatchState.UNCERTAIN]).update(
@@ -67,7 +56,19 @@ def settle_accepted(batch: Batch, settlement: Settlement) -> None:
     _submitted(batch, settlement)
 
 
-def _submitted(batch: Batch, settlement: Settlement) -> None:
+def _settle_claimed(batch: Batch, settlement: statements.Settlement) -> None:
+    """PostgreSQL: the batch, its numbers and the campaign's counts in one statement
+    (committed on its own outside a transaction); then, in a later statement that sees
+    every receipt that waited for this batch, the early receipts of its task, if any."""
+    if not statements.settle_submitted(settlement):
+        return
+    if statements.has_early_receipts(settlement.task_id):
+        with transaction.atomic():
+            link_early_receipts(settlement.task_id)
+    _submitted(batch, settlement)
+
+
+def _submitted(batch: Batch, settlement: statements.Settlement) -> None:
     batch.state, batch.task_id, batch.sent_at = BatchState.SUBMITTED, settlement.task_id, settlement.now
     batch.success_count, batch.remain_point = settlement.success_count, settlement.remain_point
     batch.message = settlement.message
