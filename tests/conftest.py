@@ -163,6 +163,15 @@ def mobiles(n: int, start: int = 13800000000) -> list[str]:
     return [str(start + i) for i in range(n)]
 
 
+def another_slot(campaign) -> int:
+    """A count slot the campaign does not use yet, as another connection's would be (this
+    connection's slot depends on its backend pid, so a fixed number collides now and then)."""
+    from django_veesing.models import COUNT_SLOTS, CampaignCount
+
+    used = set(CampaignCount.objects.filter(campaign=campaign).values_list("slot", flat=True))
+    return min(set(range(1, COUNT_SLOTS)) - used)
+
+
 @pytest.fixture
 def make_campaign(db):
     """make_campaign(phones, kind=..., content=..., schedule=True) -> Campaign"""
