@@ -163,7 +163,8 @@ def test_paste_numbers(simulator, operator, campaign):
     job = ImportJob.objects.get()
     invalid = client.get(url("import_invalid", job.pk))
     rows = list(csv.reader(io.StringIO(b"".join(invalid.streaming_content).decode("utf-8-sig"))))
-    assert rows[1][0] == "abc" and rows[1][1]
+    assert rows[0] == ["line", "entry", "reason"]
+    assert rows[1][:2] == ["1", "abc"] and rows[1][2]
 
 
 def test_upload_small_gbk_csv(simulator, operator, campaign):
@@ -174,7 +175,8 @@ def test_upload_small_gbk_csv(simulator, operator, campaign):
         "13900000012",
     }
     job = ImportJob.objects.get()
-    assert (job.added, job.invalid_count) == (2, 4)  # the header and the names are reported, not lost
+    assert (job.added, job.invalid_count) == (2, 0)  # the heading and the names are not numbers to report
+    assert job.message == "Numbers read from column 2 (“手机”); the other columns were ignored."
 
 
 def test_large_file_is_imported_by_the_worker(simulator, operator, campaign):
@@ -391,3 +393,28 @@ def test_a_model_form_cannot_save_a_text_that_breaks_the_rules(db):
     assert len(form.errors["content"]) == 3  # no signature, an emoji, no opt-out phrase
     with pytest.raises(ValidationError):
         Campaign(name="x", kind="notification", content="没有签名").full_clean()
+
+
+@pytest.mark.parametrize(
+    "typed,stored",
+    [("+86 186-0000-1234", "18600001234"), ("0086 139 0000 0002", "13900000002"), ("13800000003", "13800000003")],
+)
+def test_an_opt_out_typed_by_hand_is_stored_as_eleven_digits(operator, typed, stored):
+    response = logged_in(operator).post(url("optout_add"), {"phone": typed})
+    assert response.status_code == 302
+    assert OptOut.objects.get(phone=stored).source == "admin"
+
+
+@pytest.mark.parametrize("typed,reason", [("12345", "has 5 digits"), ("+1 415 555 0100", "+86"), ("张三", "digits")])
+def test_an_opt_out_that_is_no_number_is_refused_with_the_reason(operator, typed, reason):
+    response = logged_in(operator).post(url("optout_add"), {"phone": typed})
+    assert response.status_code == 200
+    assert "Not a mainland mobile number" in response.content.decode() and reason in response.content.decode()
+    assert not OptOut.objects.exists()
+
+
+def test_opt_outs_that_are_no_number_can_be_found(operator):
+    OptOut.objects.create(phone="13800000001")
+    OptOut.objects.create(phone="12345")  # stored before opt-outs were checked
+    page = logged_in(operator).get(url("optout_changelist") + "?number=invalid").content.decode()
+    assert "12345" in page and "13800000001" not in page

@@ -87,3 +87,25 @@ def test_campaign_counts_move_to_their_slot_rows_and_back():
     apps = migrate([("django_veesing", "0008_recipient_rows_in_place")])
     Campaign = apps.get_model("django_veesing", "Campaign")
     assert Campaign.objects.values_list("total_count", "delivered_count").get(pk=counted.pk) == (5, 2)
+
+
+def test_opt_outs_are_normalised_merged_or_reported(capsys):
+    apps = migrate([("django_veesing", "0009_campaign_counts_in_slots")])
+    OptOut = apps.get_model("django_veesing", "OptOut")
+    OptOut.objects.create(phone="13800000001", source="reply")
+    OptOut.objects.create(phone="１３８００００００01", source="admin")  # the same number, typed full-width
+    OptOut.objects.create(phone="１３９００００００02", source="import")
+    OptOut.objects.create(phone="+86 186-000", source="admin")  # cut by the old form's length
+    OptOut.objects.create(phone="12345", source="admin")
+    migrate([("django_veesing", "0010_opt_outs_checked")])
+    from django_veesing.models import OptOut as Current
+
+    assert dict(Current.objects.values_list("phone", "source")) == {
+        "13800000001": "reply",
+        "13900000002": "admin",
+        "+86 186-000": "admin",  # kept: a refusal is never deleted, and listed to be fixed
+        "12345": "admin",
+    }
+    report = capsys.readouterr().out
+    assert "1 normalised to 11 digits, 1 merged with the same number; 2 not a mainland mobile number" in report
+    assert "'+86 186-000'" in report and "'12345'" in report

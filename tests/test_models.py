@@ -27,8 +27,8 @@ def test_add_recipients_normalises_and_reports():
     assert result.added == 3
     assert result.duplicates == 1
     assert result.invalid_count == 3
-    assert [entry for entry, _reason in result.invalid] == ["12345", "", "abc"]
-    assert all(reason for _entry, reason in result.invalid)
+    assert [item.entry for item in result.invalid] == ["12345", "", "abc"]
+    assert all(item.reason for item in result.invalid)
     assert sorted(campaign.recipients.values_list("phone", flat=True)) == ["13700137000", "13800138000", "13900139000"]
     assert (campaign.total_count, campaign.pending_count) == (3, 3)
 

@@ -8,6 +8,7 @@ Each is a closure over the ModelAdmin (for its permissions and its admin site), 
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any
@@ -28,13 +29,15 @@ from .. import clock
 from ..conf import veesing_settings
 from ..exceptions import CampaignStateError, ContentError
 from ..imports.jobs import INLINE_LIMIT
-from ..imports.readers import UnreadableFile, precheck, read_file, split_entries
+from ..imports.readers import Numbers, UnreadableFile, precheck, read_file, read_pasted
 from ..models import BatchState, Campaign, CampaignStatus, ImportJob, ImportStatus, Recipient, RecipientStatus, rows_of
 from ..rules.phones import InvalidPhone, normalise
 from ..sending.backlog import plan, resend_uncertain, retry_failed, unclaimed
 from .common import balance, can_send, csv_safe
 
 View = Callable[..., HttpResponseBase]
+#: Invalid entries listed on the page after an import; the CSV download has them all.
+SHOWN_INVALID = 20
 
 
 def _page(request: HttpRequest, admin: Any, campaign: Campaign, template: str, **context: Any) -> TemplateResponse:
@@ -219,7 +222,8 @@ class LoadForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 8, "cols": 60}),
         help_text=gettext_lazy(
-            "One per line, or separated by commas, spaces or semicolons. +86, 0086 and dashes are fine."
+            "One per line, or several on a line separated by commas, semicolons or tabs; +86, 0086, spaces and"
+            " dashes inside a number are fine. Under a heading line (手机号,姓名) only the phone column is read."
         ),
     )
     file = forms.FileField(
@@ -265,6 +269,7 @@ def load_numbers(admin: Any) -> View:
             title=_("Numbers of “%(name)s”") % {"name": campaign.name},
             form=form,
             job=job,
+            invalid=list(itertools.islice(job.invalid_rows(), SHOWN_INVALID)) if job else [],
         )
 
     return view
@@ -287,11 +292,11 @@ def _load(request: HttpRequest, admin: Any, campaign: Campaign, data: dict[str, 
             return job
         return _import_now(campaign, upload.name, read_file(upload.name, content))
     if data["pasted"]:
-        return _import_now(campaign, _("pasted"), split_entries(data["pasted"]))
+        return _import_now(campaign, _("pasted"), read_pasted(data["pasted"]))
     return None
 
 
-def _import_now(campaign: Campaign, name: str, entries: Iterator[str]) -> ImportJob:
+def _import_now(campaign: Campaign, name: str, entries: Numbers) -> ImportJob:
     result = campaign.add_recipients(entries)
     return ImportJob.objects.create(
         campaign=campaign,
@@ -302,14 +307,15 @@ def _import_now(campaign: Campaign, name: str, entries: Iterator[str]) -> Import
         added=result.added,
         duplicates=result.duplicates,
         invalid_count=result.invalid_count,
-        invalid="\n".join(f"{entry},{reason}" for entry, reason in result.invalid),
+        invalid=ImportJob.invalid_text(result.invalid),
+        message=entries.note,
         finished_at=clock.now(),
     )
 
 
 def remove_numbers(campaign: Campaign, text: str) -> int:
     numbers = []
-    for entry in split_entries(text):
+    for entry in read_pasted(text):
         try:
             numbers.append(normalise(entry))
         except InvalidPhone:
@@ -363,11 +369,10 @@ def invalid_csv(admin: Any) -> View:
         if not admin.has_view_permission(request):
             raise PermissionDenied(_("Only users allowed to view campaigns can export them."))
         job = get_object_or_404(ImportJob, pk=pk)
-        lines = (line.rsplit(",", 1) for line in job.invalid.splitlines())
 
         def rows() -> Iterator[list[Any]]:
-            yield [_("entry"), _("reason")]
-            yield from ([entry, reason] for entry, reason in lines)
+            yield [_("line"), _("entry"), _("reason")]
+            yield from ([line, entry, reason] for line, entry, reason in job.invalid_rows())
 
         return _stream(rows(), f"invalid-{job.pk}.csv")
 

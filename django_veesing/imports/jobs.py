@@ -22,20 +22,20 @@ def run_import(job_id: int) -> None:
     job = ImportJob.objects.get(pk=job_id)
     campaign = Campaign.objects.get(pk=job.campaign_id)
     try:
-        entries = read_file(job.filename, bytes(job.data))
-        result = campaign.add_recipients(_progress(entries, job))
+        numbers = read_file(job.filename, bytes(job.data))
+        result = campaign.add_recipients(_progress(numbers, job))
     except (UnreadableFile, ValueError) as error:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportStatus.FAILED, message=str(error), finished_at=clock.now()
         )
         return
-    invalid = "\n".join(f"{entry},{reason}" for entry, reason in result.invalid)  # the first MAX_INVALID_KEPT
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportStatus.DONE,
         added=result.added,
         duplicates=result.duplicates,
         invalid_count=result.invalid_count,
-        invalid=invalid,
+        invalid=ImportJob.invalid_text(result.invalid),  # the first MAX_INVALID_KEPT
+        message=numbers.note,
         data=b"",
         finished_at=clock.now(),
     )

@@ -6,7 +6,7 @@ pushes; ``jobs``: imports and worker heartbeats; ``choices``: the statuses.
 """
 
 from .batch import Batch, rows_of
-from .campaign import MAX_INVALID_KEPT, Campaign, ImportResult
+from .campaign import MAX_INVALID_KEPT, Campaign, ImportResult, InvalidEntry
 from .choices import BatchState, CampaignKind, CampaignStatus, ImportStatus, OptOutSource, RecipientStatus
 from .counts import COUNT_SLOTS, COUNTED, CampaignCount, CampaignManager, count_slot, move_counts, upsert_counts
 from .jobs import ImportJob, WorkerHeartbeat
@@ -27,6 +27,7 @@ __all__ = [
     "ImportJob",
     "ImportResult",
     "ImportStatus",
+    "InvalidEntry",
     "OptOut",
     "OptOutSource",
     "Receipt",

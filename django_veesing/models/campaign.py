@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -37,13 +37,20 @@ from .recipient import Recipient
 MAX_INVALID_KEPT = 10_000
 
 
+class InvalidEntry(NamedTuple):
+    entry: str
+    reason: str
+    #: The line the entry came from, when its reader knew it (``imports.readers.Entry``).
+    line: int | None = None
+
+
 @dataclass
 class ImportResult:
     added: int = 0
     duplicates: int = 0
     invalid_count: int = 0
-    #: (entry, reason) for the first ``MAX_INVALID_KEPT`` invalid entries.
-    invalid: list[tuple[str, str]] = field(default_factory=list)
+    #: The first ``MAX_INVALID_KEPT`` invalid entries, each with its reason and line.
+    invalid: list[InvalidEntry] = field(default_factory=list)
 
 
 class Campaign(models.Model):
@@ -160,7 +167,9 @@ class Campaign(models.Model):
         """Add numbers in any pasted format; streams, and inserts in chunks.
 
         Each entry is normalised to 11 digits; numbers already in the campaign (or twice in
-        ``phones``) count as duplicates, and invalid entries are returned with a reason.
+        ``phones``) count as duplicates, and invalid entries are returned with a reason (and
+        their line, for entries that carry one: ``imports.readers.read_file`` and
+        ``read_pasted`` yield such entries).
         """
         if self.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
             raise CampaignStateError(
@@ -190,7 +199,7 @@ class Campaign(models.Model):
             except InvalidPhone as reason:
                 result.invalid_count += 1
                 if len(result.invalid) < MAX_INVALID_KEPT:
-                    result.invalid.append((entry, str(reason)))
+                    result.invalid.append(InvalidEntry(entry, str(reason), getattr(entry, "line", None)))
                 continue
             if number in numbers:
                 result.duplicates += 1

@@ -42,7 +42,6 @@ class BatchState(models.TextChoices):
 class OptOutSource(models.TextChoices):
     REPLY = "reply", _("reply")
     ADMIN = "admin", _("admin")
-    IMPORT = "import", _("import")
 
 
 class ImportStatus(models.TextChoices):

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .. import clock
 from .choices import ImportStatus
+
+if TYPE_CHECKING:
+    from .campaign import InvalidEntry
 
 
 class ImportJob(models.Model):
@@ -22,8 +30,10 @@ class ImportJob(models.Model):
     added = models.PositiveIntegerField(_("added"), default=0)
     duplicates = models.PositiveIntegerField(_("duplicates"), default=0)
     invalid_count = models.PositiveIntegerField(_("invalid"), default=0)
-    invalid = models.TextField(_("invalid entries"), blank=True, help_text=_("One “entry,reason” line each."))
-    message = models.TextField(_("message"), blank=True)
+    invalid = models.TextField(_("invalid entries"), blank=True, help_text=_("One CSV row “line,entry,reason” each."))
+    message = models.TextField(
+        _("message"), blank=True, help_text=_("Which column was read, or why the import failed.")
+    )
     created_at = models.DateTimeField(_("created"), default=clock.now, editable=False)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
@@ -34,6 +44,24 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+    @staticmethod
+    def invalid_text(invalid: Iterable[InvalidEntry]) -> str:
+        """``invalid`` as the ``invalid`` column stores it."""
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows((item.line or "", item.entry, item.reason) for item in invalid)
+        return out.getvalue()
+
+    def invalid_rows(self) -> Iterator[tuple[str, str, str]]:
+        """(line, entry, reason) of each invalid entry kept; imports from before lines were
+        kept stored “entry,reason” and give an empty line."""
+        for line in self.invalid.splitlines():
+            row = next(csv.reader([line]), [])
+            if len(row) == 3:
+                yield row[0], row[1], row[2]
+            else:
+                entry, _comma, reason = line.rpartition(",")
+                yield "", entry, reason
 
 
 class WorkerHeartbeat(models.Model):

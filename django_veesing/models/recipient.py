@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .. import clock
+from ..rules.phones import MAINLAND_MOBILE_PATTERN
 from .choices import OptOutSource, RecipientStatus
 
 
@@ -57,7 +59,15 @@ class Recipient(models.Model):
 
 
 class OptOut(models.Model):
-    phone = models.CharField(_("phone"), max_length=11, unique=True)
+    """A number that asked for no more marketing texts; stored as 11 digits, or it would
+    never match a recipient (``full_clean`` and the admin's form check it)."""
+
+    phone = models.CharField(
+        _("phone"),
+        max_length=11,
+        unique=True,
+        validators=[RegexValidator(MAINLAND_MOBILE_PATTERN, _("Enter an 11-digit mainland mobile number."))],
+    )
     source = models.CharField(_("source"), max_length=16, choices=OptOutSource.choices, default=OptOutSource.ADMIN)
     created_at = models.DateTimeField(_("time"), default=clock.now, editable=False)
 

@@ -22,7 +22,8 @@ from django.utils.translation import gettext, gettext_noop
 from ..exceptions import VeesingError
 
 #: An 11-digit mainland mobile number as the provider takes it: 1, then 3–9, then 9 digits.
-MAINLAND_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+MAINLAND_MOBILE_PATTERN = r"^1[3-9][0-9]{9}$"
+MAINLAND_MOBILE = re.compile(MAINLAND_MOBILE_PATTERN)
 #: The same numbers joined by commas, as a request carries them; one match checks a batch.
 MOBILE_LIST = re.compile(r"1[3-9][0-9]{9}(?:,1[3-9][0-9]{9})*")
 #: What people put between digits: spaces, dashes of every width, dots, brackets.
