@@ -17,6 +17,7 @@ E009      ``OPT_OUT_PHRASES`` or ``OPT_OUT_KEYWORDS`` not a list of texts
 E010      ``CALLBACK_ALLOWED_IPS`` has an entry that is not an address or network
 E011      ``CALLBACK_PROXY_COUNT``, ``CALLBACK_MAX_BODY`` or ``CELERY_FAN_OUT`` not a whole number in range
 E012      ``CLOCK`` not a callable, nor the dotted path of one, that returns an aware datetime
+E013      ``PRICE_PER_MESSAGE`` not None nor a price in yuan written as text ("0.045")
 ========  =================================================================
 """
 
@@ -26,6 +27,7 @@ import datetime as dt
 import difflib
 import ipaddress
 from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -67,6 +69,7 @@ def check_veesing_settings(app_configs: Any = None, **kwargs: Any) -> list[Check
         _callback_addresses,
         _callback_numbers,
         _clock,
+        _price,
     ):
         messages.extend(check(config))
     return messages
@@ -227,3 +230,16 @@ def _clock(config: dict[str, Any]) -> Iterable[CheckMessage]:
         return
     if not isinstance(instant, dt.datetime) or timezone.is_naive(instant):
         yield Error(f"VEESING['CLOCK'] returned {instant!r}, not an aware datetime.", hint=hint, id="veesing.E012")
+
+
+def _price(config: dict[str, Any]) -> Iterable[CheckMessage]:
+    value = config.get("PRICE_PER_MESSAGE")
+    if value is None:
+        return
+    hint = 'Write the price of one billed message in yuan as text, e.g. "0.045", or leave it out.'
+    try:
+        price = Decimal(value) if isinstance(value, (str, int, Decimal)) and not isinstance(value, bool) else None
+    except InvalidOperation:
+        price = None
+    if price is None or not price.is_finite() or price < 0:
+        yield Error(f"VEESING['PRICE_PER_MESSAGE'] is {value!r}, not a price in yuan.", hint=hint, id="veesing.E013")

@@ -8,6 +8,7 @@ in a project both work.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "QUIET_HOURS": ("20:00", "08:00"),  # China time; marketing waits outside 08:00-20:00
     "CHECK_BALANCE": True,  # refuse to start a campaign that costs more than the balance
     "EXPIRE_AFTER_HOURS": 72,
+    "PRICE_PER_MESSAGE": None,  # e.g. "0.045": yuan a billed message, shown beside billed counts
     # The callback.
     "CALLBACK_ALLOWED_IPS": [],  # addresses or CIDRs; empty: any address
     "CALLBACK_PROXY_COUNT": 0,  # trusted reverse proxies in front (X-Forwarded-For)
@@ -109,6 +111,12 @@ class VeesingSettings:
     @property
     def CHECK_BALANCE(self) -> bool:
         return bool(self.get("CHECK_BALANCE"))
+
+    @property
+    def PRICE_PER_MESSAGE(self) -> Decimal | None:
+        """Yuan a billed message costs, or None when not set (no money is shown then)."""
+        value = self.get("PRICE_PER_MESSAGE")
+        return None if value is None else Decimal(str(value))
 
     @property
     def EXPIRE_AFTER_HOURS(self) -> float:

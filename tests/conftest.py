@@ -172,6 +172,15 @@ def another_slot(campaign) -> int:
     return min(set(range(1, COUNT_SLOTS)) - used)
 
 
+@pytest.fixture(autouse=True)
+def empty_cache() -> Iterator[None]:
+    """Each test starts with nothing cached (the balance reading is), as a fresh process would."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def make_campaign(db):
     """make_campaign(phones, kind=..., content=..., schedule=True) -> Campaign"""

@@ -15,6 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from django_veesing.imports.jobs import INLINE_LIMIT, run_queued_imports
 from django_veesing.models import Batch, Campaign, CampaignStatus, ImportJob, OptOut, Recipient, RejectedPush
@@ -367,12 +368,26 @@ def test_the_live_counter_answers_with_the_content_rules_own_report(simulator, o
     assert answer["problems"] == report.messages() and len(answer["problems"]) == 2
     assert answer["lines"] == [
         f"{report.length} characters, 1 message(s) per number",
-        f"30 messages billed for {campaign.pending_count} pending numbers",
+        f"30 messages billed for {campaign.pending_count} numbers to send",
     ]
     notice = client.get(
         url("campaign_counter"), {"content": "【维信测试】您的订单已发货", "kind": "notification"}
     ).json()
     assert notice["problems"] == [] and len(notice["lines"]) == 1
+
+
+def test_the_counter_and_the_panel_give_the_same_numbers_to_send(simulator, operator, campaign):
+    OptOut.objects.create(phone=mobiles(1)[0])
+    client = logged_in(operator)
+    asked = {"content": campaign.content, "kind": "marketing", "campaign": campaign.pk}
+    assert client.get(url("campaign_counter"), asked).json()["lines"][1] == (
+        "29 messages billed for 29 numbers to send (1 opted out, skipped)"
+    )
+    panel = client.get(url("campaign_change", campaign.pk)).content.decode()
+    assert "29 numbers to send, 1 message(s) each: 29 billed." in panel
+    assert "1 more number opted out and is skipped." in panel
+    notice = client.get(url("campaign_counter"), {**asked, "kind": "notification"}).json()
+    assert notice["lines"][1] == "30 messages billed for 30 numbers to send"  # opt-outs stop marketing only
 
 
 def test_the_live_counter_is_for_staff_with_a_campaign_permission(simulator, viewer, campaign):
@@ -418,3 +433,25 @@ def test_opt_outs_that_are_no_number_can_be_found(operator):
     OptOut.objects.create(phone="12345")  # stored before opt-outs were checked
     page = logged_in(operator).get(url("optout_changelist") + "?number=invalid").content.decode()
     assert "12345" in page and "13800000001" not in page
+
+
+def test_the_balance_says_when_it_was_read_and_is_read_again_after_a_send(simulator, operator, campaign, clock):
+    client = logged_in(operator)
+    page = client.get(url("campaign_change", campaign.pk)).content.decode()
+    assert f"(read at {timezone.localtime(clock()):%Y-%m-%d %H:%M:%S})" in page
+    simulator.configure(balance=4321)
+    clock.advance(seconds=10)
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING, started_at=clock())
+    clock.advance(seconds=10)
+    assert "Balance: 4321 messages." in client.get(url("campaign_change", campaign.pk)).content.decode()
+
+
+def test_the_cost_in_money_beside_billed_counts(simulator, operator, campaign, settings):
+    settings.VEESING = {**settings.VEESING, "PRICE_PER_MESSAGE": "0.045"}
+    client = logged_in(operator)
+    confirm = client.get(url("campaign_send", campaign.pk)).content.decode()
+    assert 'id="summary-money">about 1.35 yuan (0.045 yuan a message)<' in confirm  # 30 messages
+    page = client.get(url("campaign_change", campaign.pk)).content.decode()
+    assert "about 1.35 yuan (0.045 yuan a message)" in page
+    settings.VEESING = {**settings.VEESING, "PRICE_PER_MESSAGE": None}
+    assert "yuan" not in client.get(url("campaign_send", campaign.pk)).content.decode()

@@ -1,6 +1,7 @@
 """Each system check, by its stable id."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.checks import Error, Warning
@@ -154,3 +155,15 @@ def test_a_clock_that_cannot_tell_aware_time_is_refused(settings, clock, said):
     settings.VEESING = {**GOOD, "CLOCK": clock}
     (message,) = check_veesing_settings()
     assert message.id == "veesing.E012" and said in message.msg
+
+
+@pytest.mark.parametrize("price", ["0.045", 0, Decimal("0.05"), None])
+def test_a_price_per_message_in_yuan(settings, price):
+    assert ids(settings, {**GOOD, "PRICE_PER_MESSAGE": price}) == []
+
+
+@pytest.mark.parametrize("price", ["4.5分", "-0.04", 0.045, True, "NaN"])
+def test_a_price_that_is_not_yuan_as_text_is_refused(settings, price):
+    settings.VEESING = {**GOOD, "PRICE_PER_MESSAGE": price}
+    (message,) = check_veesing_settings()
+    assert message.id == "veesing.E013" and repr(price) in message.msg

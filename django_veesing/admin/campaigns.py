@@ -6,9 +6,10 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, QuerySet
-from django.db.models.functions import Trunc
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
@@ -16,22 +17,16 @@ from django.utils.translation import gettext_lazy
 
 from .. import clock
 from ..conf import veesing_settings
-from ..models import Batch, BatchState, Campaign, CampaignStatus, ImportJob, Receipt, Reply
+from ..models import Batch, BatchState, Campaign, CampaignStatus, ImportJob
 from ..rules import content as content_rules
-from ..rules.schedule import CHINA, in_quiet_hours, quiet_hours_end
-from ..sending.backlog import plan
+from ..rules.schedule import in_quiet_hours, quiet_hours_end
+from ..sending.backlog import opted_out_waiting, plan
 from ..sending.schedule import waits_for
 from . import screens
-from .common import WorkerBannerMixin, balance, can_send
+from .common import WorkerBannerMixin, balance, can_send, money
+from .progress import STATUS_COLOURS, delivery, phase, status_labels
 
-STATUS_COLOURS = {
-    "delivered": "#2e7d32",
-    "submitted": "#1976d2",
-    "failed": "#c62828",
-    "expired": "#8d6e63",
-    "skipped": "#9e9e9e",
-    "pending": "#e0e0e0",
-}
+DELIVERY_TEMPLATE = "admin/django_veesing/campaign/delivery.html"
 
 
 class BatchInline(admin.TabularInline):
@@ -101,7 +96,7 @@ class CampaignAdmin(WorkerBannerMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "kind",
-        "status",
+        "status_now",
         "progress",
         "total_count",
         "delivered_count",
@@ -157,6 +152,10 @@ class CampaignAdmin(WorkerBannerMixin, admin.ModelAdmin):
         loadable = campaign.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
         return loadable and super().has_change_permission(request, campaign)
 
+    @admin.display(description=gettext_lazy("status"), ordering="status")
+    def status_now(self, campaign: Campaign) -> str:
+        return phase(campaign)
+
     @admin.display(description=gettext_lazy("progress"))
     def progress(self, campaign: Campaign) -> str:
         total = campaign.total_count or 1
@@ -165,7 +164,7 @@ class CampaignAdmin(WorkerBannerMixin, admin.ModelAdmin):
             '<span title="{}: {}" style="display:inline-block;height:10px;width:{}%;background:{}"></span>',
             (
                 (label, count, round(100 * count / total, 2), STATUS_COLOURS[status])
-                for status, label in _status_labels()
+                for status, label in status_labels()
                 for count in [getattr(campaign, f"{status}_count")]
             ),
         )
@@ -188,6 +187,11 @@ class CampaignAdmin(WorkerBannerMixin, admin.ModelAdmin):
             path("balance/", wrap(screens.refresh_balance(self)), name="django_veesing_balance"),
             path("counter/", self.admin_site.admin_view(self.counter_view), name="django_veesing_campaign_counter"),
             path(
+                "<int:pk>/delivery/",
+                self.admin_site.admin_view(self.delivery_view),
+                name="django_veesing_campaign_delivery",
+            ),
+            path(
                 "imports/<int:pk>/invalid.csv",
                 wrap(screens.invalid_csv(self), campaign_page=False),
                 name="django_veesing_import_invalid",
@@ -206,15 +210,30 @@ class CampaignAdmin(WorkerBannerMixin, admin.ModelAdmin):
             found = self.get_queryset(request).filter(pk=int(request.GET["campaign"])).first()
         kind = request.GET.get("kind") or (found.kind if found else Campaign._meta.get_field("kind").default)
         report = Campaign(content=request.GET.get("content", ""), kind=kind).content_report()
-        recipients = found.pending_count if found else 0
+        recipients, opted_out = 0, 0
+        if found is not None and found.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
+            found.kind = kind
+            opted_out = opted_out_waiting(found)
+            recipients = found.pending_count - opted_out
         return JsonResponse(
             {
-                "lines": content_rules.summary(report, recipients),
+                "lines": content_rules.summary(report, recipients, opted_out),
                 "problems": report.messages(),
                 "length": report.length,
                 "segments": report.segments,
             }
         )
+
+    def delivery_view(self, request: HttpRequest, pk: int) -> JsonResponse:
+        """The delivery panel, fresh, for the campaign page to swap in while numbers are in
+        flight (``{"html": …, "in_flight": …}``): figures move without a reload that would
+        lose what the operator typed."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        campaign = get_object_or_404(self.get_queryset(request), pk=pk)
+        panel = delivery(campaign)
+        html = render_to_string(DELIVERY_TEMPLATE, {"veesing_delivery": panel}, request=request)
+        return JsonResponse({"html": html, "in_flight": panel["in_flight"]})
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> Any:
         campaign = self.get_object(request, object_id)
@@ -229,17 +248,6 @@ class CampaignAdmin(WorkerBannerMixin, admin.ModelAdmin):
         return super().add_view(request, form_url, extra)
 
 
-def _status_labels() -> list[tuple[str, str]]:
-    return [
-        ("delivered", _("delivered")),
-        ("submitted", _("submitted")),
-        ("failed", _("failed")),
-        ("expired", _("expired")),
-        ("skipped", _("skipped")),
-        ("pending", _("pending")),
-    ]
-
-
 def counter_context(campaign: Campaign | None) -> dict[str, Any]:
     """Where the live counter of the content field asks (``CampaignAdmin.counter_view``)."""
     return {
@@ -251,15 +259,9 @@ def counter_context(campaign: Campaign | None) -> dict[str, Any]:
 
 
 def campaign_context(admin: CampaignAdmin, request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
-    value, error = balance()
-    counts = campaign.counts()
-    total = campaign.total_count or 1
-    handed = counts["submitted"] + counts["delivered"] + counts["failed"] + counts["expired"]
-    funnel = [
-        (_("recipients"), campaign.total_count),
-        (_("handed to the provider"), handed),
-        (_("delivered"), counts["delivered"]),
-    ]
+    sent = [moment for moment in (campaign.started_at, campaign.finished_at) if moment]
+    reading = balance(since=max(sent, default=None))  # read again after a send
+    numbers = plan(campaign) if campaign.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED) else None
     return {
         **counter_context(campaign),
         "veesing_campaign": campaign,
@@ -267,15 +269,12 @@ def campaign_context(admin: CampaignAdmin, request: HttpRequest, campaign: Campa
         "veesing_can_add": admin.has_add_permission(request),
         "veesing_can_load": admin.may_load_numbers(request, campaign),
         "veesing_state_changes": ["cancel", "retry", "duplicate"],
-        "veesing_balance": value,
-        "veesing_balance_error": error,
-        "veesing_plan": plan(campaign) if campaign.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED) else None,
-        "veesing_funnel": [(label, n, round(100 * n / total, 1)) for label, n in funnel],
-        "veesing_breakdown": [
-            (label, counts[status], round(100 * counts[status] / total, 2), STATUS_COLOURS[status])
-            for status, label in _status_labels()
-        ],
-        "veesing_timeline": timeline(campaign),
+        "veesing_balance": reading.value,
+        "veesing_balance_error": reading.error,
+        "veesing_balance_read_at": reading.read_at,
+        "veesing_plan": numbers,
+        "veesing_plan_money": money(numbers["messages"]) if numbers else "",
+        "veesing_delivery": delivery(campaign),
         "veesing_uncertain": campaign.batches.filter(state=BatchState.UNCERTAIN).count(),
         "veesing_waiting": quiet_hours_notice(campaign),
     }
@@ -296,32 +295,3 @@ def quiet_hours_notice(campaign: Campaign) -> str:
         "Waiting for the quiet hours (%(start)s–%(end)s China time) to end: marketing texts go out "
         'from %(resume)s China time. The setting VEESING["QUIET_HOURS"] sets the window; None turns it off.'
     ) % {"start": f"{window[0]:%H:%M}", "end": f"{window[1]:%H:%M}", "resume": f"{resume:%Y-%m-%d %H:%M}"}
-
-
-def timeline(campaign: Campaign, buckets: int = 24) -> list[dict[str, Any]]:
-    """Receipts and replies per hour (or minute, for a young campaign), newest last."""
-    kind = (
-        "minute"
-        if campaign.finished_at is None
-        or (campaign.finished_at - (campaign.started_at or campaign.finished_at)).total_seconds() < 3600
-        else "hour"
-    )
-    receipts = _per_bucket(Receipt.objects.filter(recipient__campaign=campaign), kind)
-    replies = _per_bucket(Reply.objects.filter(campaign=campaign), kind)
-    keys = sorted(set(receipts) | set(replies))[-buckets:]
-    peak = max([receipts.get(k, 0) + replies.get(k, 0) for k in keys] or [1])
-    return [
-        {
-            "label": key.astimezone(CHINA).strftime("%H:%M"),
-            "receipts": receipts.get(key, 0),
-            "replies": replies.get(key, 0),
-            "receipts_height": round(100 * receipts.get(key, 0) / peak),
-            "replies_height": round(100 * replies.get(key, 0) / peak),
-        }
-        for key in keys
-    ]
-
-
-def _per_bucket(queryset: QuerySet[Any], kind: str) -> dict[Any, int]:
-    rows = queryset.annotate(bucket=Trunc("created_at", kind)).values("bucket").annotate(n=Count("id"))
-    return {row["bucket"]: row["n"] for row in rows.order_by("-bucket")[:48]}

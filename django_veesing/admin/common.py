@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, NamedTuple
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -15,6 +16,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from .. import clock
+from ..conf import veesing_settings
 from ..exceptions import VeesingError
 from ..models import Campaign, CampaignStatus, ImportJob, ImportStatus
 from ..provider.client import VeesingClient
@@ -30,19 +32,36 @@ def can_send(request: HttpRequest) -> bool:
     return request.user.has_perm(SEND_PERMISSION)
 
 
-def balance(refresh: bool = False) -> tuple[int | None, str]:
-    """(balance, error): asked from the provider at most once a minute."""
-    if not refresh:
-        cached = cache.get(BALANCE_CACHE_KEY)
-        if cached is not None:
-            return cached, ""
+class Balance(NamedTuple):
+    value: int | None  # messages left, or None when it could not be read
+    error: str  # why not, for a person; "" when read
+    read_at: dt.datetime | None  # when the provider was asked
+
+
+def balance(refresh: bool = False, since: dt.datetime | None = None) -> Balance:
+    """The account's balance, asked from the provider at most once a minute, and again when
+    the reading is older than ``since`` (a campaign's last send) or ``refresh`` is set."""
+    cached = None if refresh else cache.get(BALANCE_CACHE_KEY)
+    if isinstance(cached, tuple) and not (since is not None and cached[1] < since):
+        return Balance(cached[0], "", cached[1])
     try:
         with VeesingClient.from_settings() as client:
             value = client.balance()
     except VeesingError as error:
-        return None, str(error)
-    cache.set(BALANCE_CACHE_KEY, value, BALANCE_SECONDS)
-    return value, ""
+        return Balance(None, str(error), None)
+    read_at = clock.now()
+    cache.set(BALANCE_CACHE_KEY, (value, read_at), BALANCE_SECONDS)
+    return Balance(value, "", read_at)
+
+
+def money(messages: int) -> str:
+    """What ``messages`` billed messages cost at ``PRICE_PER_MESSAGE``, for a person ("about
+    92.12 yuan at 0.045 a message"); "" when no price is set."""
+    price = veesing_settings.PRICE_PER_MESSAGE
+    if price is None:
+        return ""
+    amount = (price * messages).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return _("about %(amount)s yuan (%(price)s yuan a message)") % {"amount": f"{amount:,}", "price": price}
 
 
 def csv_safe(value: object) -> str:

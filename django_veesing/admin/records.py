@@ -26,6 +26,7 @@ from ..models import (
 from ..receiving.parsing import PushRejected
 from ..receiving.pushes import take_body
 from ..rules.phones import MAINLAND_MOBILE_PATTERN, InvalidPhone, normalise
+from ..rules.receipt_codes import reason
 from .common import EstimatedCountPaginator, WorkerBannerMixin
 
 
@@ -73,9 +74,15 @@ class ReceiptInline(ReadOnlyMixin, admin.TabularInline):
     can_delete = False
 
 
+def code_with_reason(code: str) -> str:
+    """A receipt code with its readable reason beside it, when one is known."""
+    found = reason(code) if code else ""
+    return f"{code} — {found}" if found else code
+
+
 @admin.register(Recipient)
 class RecipientAdmin(WorkerBannerMixin, ExactSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("phone", "campaign", "status", "task_id", "receipt_code", "receipt_at", "error")
+    list_display = ("phone", "campaign", "status", "task_id", "receipt", "receipt_at", "error")
     list_filter = ("status", "campaign")  # not RelatedOnlyFieldListFilter: it scans every row
     search_fields = ("phone",)  # searched exactly: see ExactSearchMixin
     list_select_related = ("campaign",)
@@ -87,13 +94,17 @@ class RecipientAdmin(WorkerBannerMixin, ExactSearchMixin, ReadOnlyMixin, admin.M
         "status",
         "batch",
         "task_id",
-        "receipt_code",
+        "receipt",
         "receipt_at",
         "error",
     )
     fields = readonly_fields
     inlines = [ReceiptInline]
     raw_id_fields = ("campaign", "batch")
+
+    @admin.display(description=gettext_lazy("receipt code"), ordering="receipt_code")
+    def receipt(self, recipient: Recipient) -> str:
+        return code_with_reason(recipient.receipt_code)
 
     def get_paginator(self, request: HttpRequest, queryset: QuerySet[Any], per_page: int, *args: Any) -> Any:
         paginator = self.paginator(queryset, per_page, *args)
@@ -123,13 +134,25 @@ class RecipientAdmin(WorkerBannerMixin, ExactSearchMixin, ReadOnlyMixin, admin.M
 
 @admin.register(Receipt)
 class ReceiptAdmin(ExactSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("phone", "task_id", "delivered", "code", "received_at", "recipient_campaign", "created_at")
+    list_display = (
+        "phone",
+        "task_id",
+        "delivered",
+        "code_and_reason",
+        "received_at",
+        "recipient_campaign",
+        "created_at",
+    )
     list_filter = ("delivered",)
     search_fields = ("phone",)  # searched exactly: see ExactSearchMixin
     list_select_related = ("recipient__campaign",)
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     raw_id_fields = ("recipient",)
+
+    @admin.display(description=gettext_lazy("code"), ordering="code")
+    def code_and_reason(self, receipt: Receipt) -> str:
+        return code_with_reason(receipt.code)
 
     @admin.display(description=gettext_lazy("campaign"))
     def recipient_campaign(self, receipt: Receipt) -> str:

@@ -33,7 +33,7 @@ from ..imports.readers import Numbers, UnreadableFile, precheck, read_file, read
 from ..models import BatchState, Campaign, CampaignStatus, ImportJob, ImportStatus, Recipient, RecipientStatus, rows_of
 from ..rules.phones import InvalidPhone, normalise
 from ..sending.backlog import plan, resend_uncertain, retry_failed, unclaimed
-from .common import balance, can_send, csv_safe
+from .common import balance, can_send, csv_safe, money
 
 View = Callable[..., HttpResponseBase]
 #: Invalid entries listed on the page after an import; the CSV download has them all.
@@ -127,7 +127,7 @@ def confirm_send(admin: Any) -> View:
                 )
                 admin.message_user(request, message, messages.SUCCESS)
                 return _back(campaign)
-        value, balance_error = balance()
+        reading = balance()
         report = campaign.content_report()
         window = veesing_settings.QUIET_HOURS if campaign.is_marketing else None
         return _page(
@@ -138,9 +138,10 @@ def confirm_send(admin: Any) -> View:
             title=_("Send “%(name)s”?") % {"name": campaign.name},
             form=form,
             plan=numbers,
+            plan_money=money(numbers["messages"]),
             report=report,
-            balance=value,
-            balance_error=balance_error,
+            balance=reading.value,
+            balance_error=reading.error,
             quiet_hours=f"{window[0]:%H:%M}–{window[1]:%H:%M}" if window else "",
         )
 
@@ -206,11 +207,13 @@ def refresh_balance(admin: Any) -> View:
     def view(request: HttpRequest) -> HttpResponseBase:
         if request.method != "POST":
             raise PermissionDenied(_("This address only takes a button of the campaign page."))
-        value, error = balance(refresh=True)
-        if error:
-            admin.message_user(request, _("Could not read the balance: %(error)s") % {"error": error}, messages.ERROR)
+        reading = balance(refresh=True)
+        if reading.error:
+            admin.message_user(
+                request, _("Could not read the balance: %(error)s") % {"error": reading.error}, messages.ERROR
+            )
         else:
-            admin.message_user(request, _("Balance: %(balance)s messages.") % {"balance": value})
+            admin.message_user(request, _("Balance: %(balance)s messages.") % {"balance": reading.value})
         return HttpResponseRedirect(request.POST.get("next") or reverse("admin:django_veesing_campaign_changelist"))
 
     return view

@@ -47,18 +47,22 @@ class ContentReport:
         return [problem.message for problem in self.problems]
 
 
-def summary(report: ContentReport, recipients: int = 0) -> list[str]:
+def summary(report: ContentReport, recipients: int = 0, opted_out: int = 0) -> list[str]:
     """What the text costs, in lines for a person: its length and messages per number, and
-    the messages billed for ``recipients`` numbers (when there are any)."""
+    the messages billed for ``recipients`` numbers to send (when there are any), saying how
+    many more were left out as opted out, so the figure matches the campaign's panel."""
     lines = [
         _("%(length)s characters, %(segments)s message(s) per number")
         % {"length": report.length, "segments": report.segments}
     ]
-    if recipients:
+    figures = {"cost": report.segments * recipients, "recipients": recipients, "opted_out": opted_out}
+    if recipients and opted_out:
         lines.append(
-            _("%(cost)s messages billed for %(recipients)s pending numbers")
-            % {"cost": report.segments * recipients, "recipients": recipients}
+            _("%(cost)s messages billed for %(recipients)s numbers to send (%(opted_out)s opted out, skipped)")
+            % figures
         )
+    elif recipients:
+        lines.append(_("%(cost)s messages billed for %(recipients)s numbers to send") % figures)
     return lines
 
 

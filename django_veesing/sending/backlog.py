@@ -42,9 +42,8 @@ def waiting(campaign: Campaign) -> QuerySet[Recipient]:
 
 def plan(campaign: Campaign) -> dict[str, int]:
     """What sending ``campaign`` would do now, without doing it (for ``--dry-run``)."""
-    pending = waiting(campaign)
-    opted_out = pending.filter(phone__in=OptOut.objects.values("phone")).count() if campaign.is_marketing else 0
-    numbers = pending.count() - opted_out
+    opted_out = opted_out_waiting(campaign)
+    numbers = waiting(campaign).count() - opted_out
     size = veesing_settings.BATCH_SIZE
     return {
         "numbers": numbers,
@@ -53,6 +52,14 @@ def plan(campaign: Campaign) -> dict[str, int]:
         "segments": campaign.segments,
         "messages": cost(campaign.text, numbers),
     }
+
+
+def opted_out_waiting(campaign: Campaign) -> int:
+    """How many of the numbers still to send a marketing campaign will skip as opted out
+    (0 for other kinds: opt-outs stop marketing texts only)."""
+    if not campaign.is_marketing:
+        return 0
+    return waiting(campaign).filter(phone__in=OptOut.objects.values("phone")).count()
 
 
 def skip_opted_out(campaign: Campaign) -> int:

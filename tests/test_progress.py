@@ -1,0 +1,120 @@
+"""What the campaign page shows of where a campaign stands: its phase, the funnel to
+replies and opt-outs, why numbers failed, and a timeline whose columns fit its span."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from django_veesing.admin.progress import delivery, failure_reasons, phase, timeline
+from django_veesing.models import Batch, Campaign, CampaignStatus, Recipient
+from django_veesing.rules.receipt_codes import reason
+from django_veesing.sending.settling import mark_submitted
+
+from .test_callback import FORM, receipt, reply, url
+
+pytestmark = pytest.mark.django_db
+
+TASK = "A" * 32
+PHONES = ["13800138000", "13900139000", "13700137000", "13600136000"]
+
+
+@pytest.fixture
+def sent(make_campaign, clock):
+    """Four numbers handed to the provider in one batch (task TASK); the campaign is sent."""
+    campaign = make_campaign(PHONES)
+    batch = Batch.objects.create(campaign=campaign, size=len(PHONES))
+    Recipient.objects.filter(campaign=campaign).update(batch=batch)
+    mark_submitted(batch, TASK, len(PHONES), 100, "成功", clock())
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENT)
+    return Campaign.objects.get(pk=campaign.pk)
+
+
+def pushed(client, data) -> None:
+    from urllib.parse import urlencode
+
+    assert client.post(url(), urlencode(data), content_type=FORM).content == b"ok"
+
+
+def test_a_sent_campaign_says_how_many_receipts_it_awaits(client, sent):
+    assert phase(sent) == "sent · awaiting 4 receipts"
+    pushed(client, receipt(PHONES[0], task=TASK))
+    assert phase(Campaign.objects.get(pk=sent.pk)) == "sent · awaiting 3 receipts"
+    for phone in PHONES[1:]:
+        pushed(client, receipt(phone, task=TASK))
+    found = Campaign.objects.get(pk=sent.pk)
+    assert phase(found) == "sent · every receipt in" and not delivery(found)["in_flight"]
+
+
+def test_the_funnel_counts_replies_and_opt_outs_once_a_number(client, sent):
+    for phone in PHONES[:2]:
+        pushed(client, receipt(phone, task=TASK))
+    pushed(client, reply(PHONES[0], "谢谢", task=TASK))
+    pushed(client, reply(PHONES[0], "好的", when="2026-11-26 12:02:00", task=TASK))
+    pushed(client, reply(PHONES[1], "T", task=TASK))
+    rows = {label: (n, rate) for label, n, _width, rate in delivery(Campaign.objects.get(pk=sent.pk))["funnel"]}
+    assert rows["delivered"] == (2, "50.0% of handed over")
+    assert rows["replied"] == (2, "100.0% of delivered")
+    assert rows["opted out"] == (1, "50.0% of delivered")
+
+
+def test_failed_numbers_are_grouped_by_reason(client, sent):
+    pushed(client, receipt(PHONES[0], status="0", code="MK:0011", task=TASK))
+    pushed(client, receipt(PHONES[1], status="0", code="MK:0011", task=TASK))
+    pushed(client, receipt(PHONES[2], status="0", code="XYZ:9", task=TASK))
+    reasons = delivery(Campaign.objects.get(pk=sent.pk))["reasons"]
+    assert reasons == [("MK:0011", reason("MK:0011"), 2), ("XYZ:9", "", 1)]
+    assert "phone" in reason("MK:0011") and reason("undeliv") and reason("XYZ:9") == ""
+
+
+@pytest.mark.parametrize(
+    "span,width,label",
+    [
+        (dt.timedelta(seconds=20), "1 second a column", "12:00:00"),
+        (dt.timedelta(minutes=3), "5 seconds a column", "12:00:00"),
+        (dt.timedelta(hours=2), "5 minutes a column", "12:00"),
+        (dt.timedelta(days=3), "3 hours a column", "11-26 12:00"),
+    ],
+)
+def test_the_timeline_columns_fit_the_span(client, sent, clock, span, width, label):
+    pushed(client, receipt(PHONES[0], task=TASK))
+    clock.advance(seconds=span.total_seconds())
+    pushed(client, receipt(PHONES[1], task=TASK))
+    drawn = timeline(sent)
+    assert drawn["width"] == width and drawn["columns"][0]["axis"] == label
+    assert 2 <= len(drawn["columns"]) <= 40
+    assert sum(column["receipts"] for column in drawn["columns"]) == 2
+    assert drawn["columns"][0]["receipts"] == 1 and drawn["columns"][-1]["receipts"] == 1
+
+
+def test_the_panel_refreshes_from_its_own_address(client, sent):
+    viewer = User.objects.create_superuser("boss", password="pw")
+    browser = Client()
+    browser.force_login(viewer)
+    address = reverse("admin:django_veesing_campaign_delivery", args=[sent.pk])
+    answer = browser.get(address).json()
+    assert answer["in_flight"] and "awaiting 4 receipts" in answer["html"]
+    pushed(client, receipt(PHONES[0], status="0", code="UNDELIV", task=TASK))
+    answer = browser.get(address).json()
+    assert "awaiting 3 receipts" in answer["html"] and "UNDELIV" in answer["html"]
+    assert Client().get(address).status_code == 302  # to the log-in page
+
+
+def test_failure_reasons_are_grouped_again_only_when_the_counts_move(client, sent):
+    pushed(client, receipt(PHONES[0], status="0", code="MK:0011", task=TASK))
+    campaign = Campaign.objects.get(pk=sent.pk)
+    assert failure_reasons(campaign) == [("MK:0011", reason("MK:0011"), 1)]
+    with CaptureQueriesContext(connection) as queries:
+        assert failure_reasons(campaign) == [("MK:0011", reason("MK:0011"), 1)]
+    assert not [q for q in queries if "django_veesing_recipient" in q["sql"]]
+    pushed(client, receipt(PHONES[1], status="0", code="UNDELIV", task=TASK))
+    assert failure_reasons(Campaign.objects.get(pk=sent.pk)) == [
+        ("MK:0011", reason("MK:0011"), 1),
+        ("UNDELIV", reason("UNDELIV"), 1),
+    ]
