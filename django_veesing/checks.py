@@ -18,6 +18,7 @@ E010      ``CALLBACK_ALLOWED_IPS`` has an entry that is not an address or networ
 E011      ``CALLBACK_PROXY_COUNT``, ``CALLBACK_MAX_BODY`` or ``CELERY_FAN_OUT`` not a whole number in range
 E012      ``CLOCK`` not a callable, nor the dotted path of one, that returns an aware datetime
 E013      ``PRICE_PER_MESSAGE`` not None nor a price in yuan written as text ("0.045")
+E014      ``TRIAL_NUMBERS`` not a list of at most 10 mainland mobile numbers
 ========  =================================================================
 """
 
@@ -39,6 +40,7 @@ from django.utils.module_loading import import_string
 from .conf import DEFAULTS, parse_clock
 from .rules.addresses import is_loopback
 from .rules.content import SIGNATURE
+from .rules.phones import InvalidPhone, normalise
 
 MIN_TOKEN_LENGTH = 16
 MAX_BATCH_SIZE = 100_000
@@ -70,6 +72,7 @@ def check_veesing_settings(app_configs: Any = None, **kwargs: Any) -> list[Check
         _callback_numbers,
         _clock,
         _price,
+        _trial_numbers,
     ):
         messages.extend(check(config))
     return messages
@@ -243,3 +246,18 @@ def _price(config: dict[str, Any]) -> Iterable[CheckMessage]:
         price = None
     if price is None or not price.is_finite() or price < 0:
         yield Error(f"VEESING['PRICE_PER_MESSAGE'] is {value!r}, not a price in yuan.", hint=hint, id="veesing.E013")
+
+
+def _trial_numbers(config: dict[str, Any]) -> Iterable[CheckMessage]:
+    value = config.get("TRIAL_NUMBERS", [])
+    hint = 'A list of your own mobile numbers, e.g. ["13800138000"], at most 10.'
+    if not isinstance(value, (list, tuple)) or len(value) > 10:
+        yield Error(
+            f"VEESING['TRIAL_NUMBERS'] is {value!r}, not a list of up to 10 numbers.", hint=hint, id="veesing.E014"
+        )
+        return
+    for number in value:
+        try:
+            normalise(str(number))
+        except InvalidPhone as reason:
+            yield Error(f"VEESING['TRIAL_NUMBERS'] has {number!r}: {reason.code}.", hint=hint, id="veesing.E014")

@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "QUIET_HOURS": ("20:00", "08:00"),  # China time; marketing waits outside 08:00-20:00
     "CHECK_BALANCE": True,  # refuse to start a campaign that costs more than the balance
     "EXPIRE_AFTER_HOURS": 72,
+    "TRIAL_NUMBERS": [],  # the operators' own numbers a trial send goes to by default
     "PRICE_PER_MESSAGE": None,  # e.g. "0.045": yuan a billed message, shown beside billed counts
     # The callback.
     "CALLBACK_ALLOWED_IPS": [],  # addresses or CIDRs; empty: any address
@@ -111,6 +112,10 @@ class VeesingSettings:
     @property
     def CHECK_BALANCE(self) -> bool:
         return bool(self.get("CHECK_BALANCE"))
+
+    @property
+    def TRIAL_NUMBERS(self) -> list[str]:
+        return [str(number) for number in self.get("TRIAL_NUMBERS") or []]
 
     @property
     def PRICE_PER_MESSAGE(self) -> Decimal | None:

@@ -22,11 +22,14 @@ from ..rules import content as content_rules
 from ..rules.schedule import in_quiet_hours, quiet_hours_end
 from ..sending.backlog import opted_out_waiting, plan
 from ..sending.schedule import waits_for
+from ..sending.trials import default_trial_numbers
 from . import screens
 from .common import WorkerBannerMixin, balance, can_send, money
 from .progress import STATUS_COLOURS, delivery, phase, status_labels
 
 DELIVERY_TEMPLATE = "admin/django_veesing/campaign/delivery.html"
+#: Trial sends listed on the campaign page, newest first.
+SHOWN_TRIALS = 5
 
 
 class BatchInline(admin.TabularInline):
@@ -182,6 +185,7 @@ class CampaignAdmin(WorkerBannerMixin, admin.ModelAdmin):
             path(
                 "<int:pk>/state/<str:change>/", wrap(screens.change_state(self)), name="django_veesing_campaign_state"
             ),
+            path("<int:pk>/trial/", wrap(screens.trial_send(self)), name="django_veesing_campaign_trial"),
             path("<int:pk>/resend/", wrap(screens.confirm_resend(self)), name="django_veesing_campaign_resend"),
             path("<int:pk>/export.csv", wrap(screens.export_csv(self)), name="django_veesing_campaign_export"),
             path("balance/", wrap(screens.refresh_balance(self)), name="django_veesing_balance"),
@@ -276,6 +280,8 @@ def campaign_context(admin: CampaignAdmin, request: HttpRequest, campaign: Campa
         "veesing_plan_money": money(numbers["messages"]) if numbers else "",
         "veesing_delivery": delivery(campaign),
         "veesing_uncertain": campaign.batches.filter(state=BatchState.UNCERTAIN).count(),
+        "veesing_trials": list(campaign.trials.order_by("-id")[:SHOWN_TRIALS]),
+        "veesing_trial_numbers": default_trial_numbers(),
         "veesing_waiting": quiet_hours_notice(campaign),
     }
 

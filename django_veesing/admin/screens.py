@@ -30,9 +30,20 @@ from ..conf import veesing_settings
 from ..exceptions import CampaignStateError, ContentError
 from ..imports.jobs import INLINE_LIMIT
 from ..imports.readers import Numbers, UnreadableFile, precheck, read_file, read_pasted
-from ..models import BatchState, Campaign, CampaignStatus, ImportJob, ImportStatus, Recipient, RecipientStatus, rows_of
+from ..models import (
+    BatchState,
+    Campaign,
+    CampaignStatus,
+    ImportJob,
+    ImportStatus,
+    Recipient,
+    RecipientStatus,
+    TrialState,
+    rows_of,
+)
 from ..rules.phones import InvalidPhone, normalise
 from ..sending.backlog import plan, resend_uncertain, retry_failed, unclaimed
+from ..sending.trials import send_trial
 from .common import balance, can_send, csv_safe, money
 
 View = Callable[..., HttpResponseBase]
@@ -198,6 +209,40 @@ def change_state(admin: Any) -> View:
             admin.message_user(request, _("%(numbers)d failed numbers will be sent again.") % {"numbers": numbers})
         else:
             raise Http404
+        return _back(campaign)
+
+    return view
+
+
+def trial_send(admin: Any) -> View:
+    """POST-only: the campaign's text to the numbers typed beside the button, now."""
+
+    def view(request: HttpRequest, pk: int) -> HttpResponseBase:
+        if request.method != "POST":
+            raise PermissionDenied(_("This address only takes a button of the campaign page."))
+        _require_send(request)
+        campaign = get_object_or_404(Campaign, pk=pk)
+        try:
+            trial = send_trial(
+                campaign, read_pasted(request.POST.get("phones", "")), requested_by=request.user.get_username()
+            )
+        except (ContentError, CampaignStateError) as refused:
+            admin.message_user(request, _("No trial send: %(reason)s") % {"reason": refused}, messages.ERROR)
+            return _back(campaign)
+        said = {"numbers": trial.phones, "message": trial.message}
+        if trial.state == TrialState.SUBMITTED:
+            admin.message_user(request, _("Trial send to %(numbers)s handed to the provider.") % said, messages.SUCCESS)
+        elif trial.state == TrialState.UNCERTAIN:
+            admin.message_user(
+                request,
+                _("The provider's answer for the trial send to %(numbers)s was lost: it may have gone out. %(message)s")
+                % said,
+                messages.WARNING,
+            )
+        else:
+            admin.message_user(
+                request, _("The trial send to %(numbers)s was refused: %(message)s") % said, messages.ERROR
+            )
         return _back(campaign)
 
     return view

@@ -2,16 +2,25 @@
 
 ``campaign``: campaigns; ``counts``: their counts by status; ``recipient``: their numbers
 and the opt-outs; ``batch``: the provider calls; ``pushes``: receipts, replies, rejected
-pushes; ``jobs``: imports and worker heartbeats; ``choices``: the statuses.
+pushes; ``jobs``: imports and worker heartbeats; ``trials``: trial sends; ``choices``: the statuses.
 """
 
 from .batch import Batch, rows_of
 from .campaign import MAX_INVALID_KEPT, Campaign, ImportResult, InvalidEntry
-from .choices import BatchState, CampaignKind, CampaignStatus, ImportStatus, OptOutSource, RecipientStatus
+from .choices import (
+    BatchState,
+    CampaignKind,
+    CampaignStatus,
+    ImportStatus,
+    OptOutSource,
+    RecipientStatus,
+    TrialState,
+)
 from .counts import COUNT_SLOTS, COUNTED, CampaignCount, CampaignManager, count_slot, move_counts, upsert_counts
 from .jobs import ImportJob, WorkerHeartbeat
 from .pushes import Receipt, RejectedPush, Reply
 from .recipient import OptOut, Recipient
+from .trials import TrialSend
 
 __all__ = [
     "COUNTED",
@@ -35,6 +44,8 @@ __all__ = [
     "RecipientStatus",
     "RejectedPush",
     "Reply",
+    "TrialSend",
+    "TrialState",
     "WorkerHeartbeat",
     "count_slot",
     "move_counts",

@@ -39,6 +39,13 @@ class BatchState(models.TextChoices):
     RESENT = "resent", _("resent by an operator")
 
 
+class TrialState(models.TextChoices):
+    SENDING = "sending", _("sending")
+    SUBMITTED = "submitted", _("submitted")
+    FAILED = "failed", _("failed")
+    UNCERTAIN = "uncertain", _("uncertain (the answer was lost)")
+
+
 class OptOutSource(models.TextChoices):
     REPLY = "reply", _("reply")
     ADMIN = "admin", _("admin")

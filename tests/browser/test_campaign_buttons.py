@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
+from playwright.sync_api import expect
 
-from django_veesing.models import Campaign, CampaignStatus, Recipient, RecipientStatus
+from django_veesing.models import Campaign, CampaignStatus, Recipient, RecipientStatus, TrialSend
 
 from .helpers import ARTIFACTS, counter_for, log_in, needs_chromium
 
@@ -17,19 +18,26 @@ PHONES = [str(13800000000 + i) for i in range(5)]
 
 # What a sender sees in each state (the page's ids), besides the export link.
 SENDER_BUTTONS = {
-    "draft": {"veesing-send", "veesing-load", "veesing-cancel", "veesing-duplicate"},
-    "scheduled": {"veesing-send", "veesing-load", "veesing-cancel", "veesing-duplicate"},
-    "sending": {"veesing-cancel", "veesing-duplicate"},
-    "sent": {"veesing-retry", "veesing-duplicate"},
-    "failed": {"veesing-send", "veesing-retry", "veesing-duplicate"},
+    "draft": {"veesing-send", "veesing-load", "veesing-cancel", "veesing-duplicate", "veesing-trial-send"},
+    "scheduled": {"veesing-send", "veesing-load", "veesing-cancel", "veesing-duplicate", "veesing-trial-send"},
+    "sending": {"veesing-cancel", "veesing-duplicate", "veesing-trial-send"},
+    "sent": {"veesing-retry", "veesing-duplicate", "veesing-trial-send"},
+    "failed": {"veesing-send", "veesing-retry", "veesing-duplicate", "veesing-trial-send"},
     "cancelled": {"veesing-duplicate"},
 }
-ALL_BUTTONS = {"veesing-send", "veesing-load", "veesing-cancel", "veesing-retry", "veesing-duplicate"}
+ALL_BUTTONS = {
+    "veesing-send",
+    "veesing-load",
+    "veesing-cancel",
+    "veesing-retry",
+    "veesing-duplicate",
+    "veesing-trial-send",
+}
 
 
 def campaign_in(state: str, phones: list[str] = PHONES) -> Campaign:
     """A campaign as the app leaves it in ``state``; sent and failed ones have two failed numbers."""
-    campaign = Campaign.objects.create(name=f"{state} 活动", content="【维信测试】您的订单已发货")
+    campaign = Campaign.objects.create(name=f"{state} 活动", content="【维信测试】您的订单已发货", kind="notification")
     campaign.add_recipients(phones)
     if state in ("sent", "failed"):
         Recipient.objects.filter(campaign=campaign, phone__in=phones[:2]).update(status=RecipientStatus.FAILED)
@@ -85,7 +93,12 @@ def test_a_sender_sees_and_uses_each_button_of_the_state(sender_page, live_serve
     for button in sorted(SENDER_BUTTONS[state]):
         campaign = campaign_in(state)  # each button on a campaign of its own, in that state
         campaign_page(page, live_server, campaign)
-        page.click(f"#{button}")
+        if button == "veesing-trial-send":
+            page.fill("#veesing-trial-phones", "+86 139-0013-9000")
+            page.click(f"#{button}")
+            expect(page.locator("ul.messagelist")).to_contain_text("试发送")  # the call has returned
+        else:
+            page.click(f"#{button}")
         campaign.refresh_from_db()
         if button == "veesing-send":
             assert page.locator("#veesing-confirm").count() == 1
@@ -97,6 +110,12 @@ def test_a_sender_sees_and_uses_each_button_of_the_state(sender_page, live_serve
         elif button == "veesing-retry":
             assert campaign.failed_count == 0 and campaign.pending_count == 2
             assert "2 个失败号码将重新发送" in page.locator("ul.messagelist").inner_text()
+        elif button == "veesing-trial-send":
+            trial = TrialSend.objects.get(campaign=campaign)
+            assert (trial.state, trial.phones, trial.requested_by) == ("submitted", "13900139000", "boss")
+            assert "已提交服务商" in page.locator("ul.messagelist").inner_text()
+            assert page.locator("#veesing-trials tbody tr").count() == 1
+            assert campaign.total_count == 5 and not campaign.recipients.filter(phone="13900139000").exists()
         elif button == "veesing-duplicate":
             copy = Campaign.objects.latest("pk")
             assert copy.pk != campaign.pk and copy.status == CampaignStatus.DRAFT and copy.total_count == 5
