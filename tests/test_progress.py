@@ -49,7 +49,7 @@ def test_a_sent_campaign_says_how_many_receipts_it_awaits(client, sent):
     for phone in PHONES[1:]:
         pushed(client, receipt(phone, task=TASK))
     found = Campaign.objects.get(pk=sent.pk)
-    assert phase(found) == "sent · every receipt in" and not delivery(found)["in_flight"]
+    assert phase(found) == "sent · no number awaits a receipt" and not delivery(found)["in_flight"]
 
 
 def test_the_funnel_counts_replies_and_opt_outs_once_a_number(client, sent):

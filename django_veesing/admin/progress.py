@@ -74,7 +74,7 @@ def phase(campaign: Campaign) -> str:
             "%(status)s · awaiting %(n)s receipt", "%(status)s · awaiting %(n)s receipts", campaign.submitted_count
         ) % {"status": label, "n": campaign.submitted_count}
     if campaign.status == CampaignStatus.SENT:
-        return _("%(status)s · every receipt in") % {"status": label}
+        return _("%(status)s · no number awaits a receipt") % {"status": label}
     return label
 
 
