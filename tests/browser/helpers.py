@@ -32,6 +32,19 @@ def log_in(browser, live_server, username: str, language: str = "zh-hans"):
     return page
 
 
+def log_in_as(browser, live_server, role: str):
+    """A page logged in as a new user of ``role``: "sender" (a superuser, "boss") or
+    "viewer" (staff who may only view campaigns)."""
+    from django.contrib.auth.models import Permission, User
+
+    if role == "sender":
+        User.objects.create_superuser("boss", password="secret-pw")
+        return log_in(browser, live_server, "boss")
+    viewer = User.objects.create_user("viewer", password="secret-pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_campaign"))
+    return log_in(browser, live_server, "viewer")
+
+
 def counter_for(page, text: str):
     """The live counter once it shows the server's answer for ``text`` in the content field."""
     page.fill("#id_content", text)

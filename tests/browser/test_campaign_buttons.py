@@ -4,13 +4,12 @@ Chromium (in Chinese) as a sender and as a view-only user, with what each one di
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from django_veesing.models import Campaign, CampaignStatus, Recipient, RecipientStatus, TrialSend
 
-from .helpers import ARTIFACTS, counter_for, log_in, needs_chromium
+from .helpers import ARTIFACTS, counter_for, log_in_as, needs_chromium
 
 pytestmark = [needs_chromium, pytest.mark.django_db(transaction=True)]
 
@@ -65,17 +64,14 @@ def visible(page) -> set[str]:
 
 @pytest.fixture
 def sender_page(browser, live_server, simulator):
-    User.objects.create_superuser("boss", password="secret-pw")
-    page = log_in(browser, live_server, "boss")
+    page = log_in_as(browser, live_server, "sender")
     yield page
     page.context.close()
 
 
 @pytest.fixture
 def viewer_page(browser, live_server, simulator):
-    viewer = User.objects.create_user("viewer", password="secret-pw", is_staff=True)
-    viewer.user_permissions.add(Permission.objects.get(codename="view_campaign"))
-    page = log_in(browser, live_server, "viewer")
+    page = log_in_as(browser, live_server, "viewer")
     yield page
     page.context.close()
 

@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
-from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -17,7 +16,7 @@ from django_veesing.models import Batch, Campaign, CampaignStatus, Recipient
 from django_veesing.sending.settling import mark_submitted
 
 from ..test_callback import FORM, TOKEN, receipt
-from .helpers import ARTIFACTS, log_in, needs_chromium
+from .helpers import ARTIFACTS, log_in_as, needs_chromium
 
 pytestmark = [needs_chromium, pytest.mark.django_db(transaction=True)]
 
@@ -38,13 +37,7 @@ def sent_campaign() -> Campaign:
 @pytest.mark.parametrize("role", ["sender", "viewer"])
 def test_the_page_follows_receipts_as_they_arrive(browser, live_server, simulator, role):
     campaign = sent_campaign()
-    if role == "sender":
-        User.objects.create_superuser("boss", password="secret-pw")
-        page = log_in(browser, live_server, "boss")
-    else:
-        viewer = User.objects.create_user("viewer", password="secret-pw", is_staff=True)
-        viewer.user_permissions.add(Permission.objects.get(codename="view_campaign"))
-        page = log_in(browser, live_server, "viewer")
+    page = log_in_as(browser, live_server, role)
     page.goto(live_server.url + reverse("admin:django_veesing_campaign_change", args=[campaign.pk]))
     expect(page.locator("#veesing-phase")).to_have_text("· 已发送 · 等待回执 3")
 

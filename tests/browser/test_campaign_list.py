@@ -4,14 +4,13 @@ their heading, as a sender and as a view-only user."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from django_veesing.models import Campaign, CampaignCount, move_counts
 
 from ..conftest import another_slot
-from .helpers import ARTIFACTS, log_in, needs_chromium
+from .helpers import ARTIFACTS, log_in_as, needs_chromium
 
 pytestmark = [needs_chromium, pytest.mark.django_db(transaction=True)]
 
@@ -33,13 +32,7 @@ def test_the_list_shows_and_sorts_the_counts(browser, live_server, role):
     campaign_with("少量送达", delivered=3, failed=9)
     campaign_with("大量送达", delivered=40, failed=1)
     campaign_with("中等送达", delivered=12, failed=5)
-    if role == "sender":
-        User.objects.create_superuser("boss", password="secret-pw")
-        page = log_in(browser, live_server, "boss")
-    else:
-        viewer = User.objects.create_user("viewer", password="secret-pw", is_staff=True)
-        viewer.user_permissions.add(Permission.objects.get(codename="view_campaign"))
-        page = log_in(browser, live_server, "viewer")
+    page = log_in_as(browser, live_server, role)
     page.goto(live_server.url + reverse("admin:django_veesing_campaign_changelist"))
     headings = page.locator("#result_list thead th").all_inner_texts()
     assert {"接收人", "已送达", "失败"} <= {heading.strip() for heading in headings}

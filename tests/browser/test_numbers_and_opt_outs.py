@@ -5,21 +5,19 @@ line; an opt-out typed by hand is stored as 11 digits, or refused with the reaso
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from django_veesing.models import Campaign, OptOut
 
-from .helpers import ARTIFACTS, log_in, needs_chromium
+from .helpers import ARTIFACTS, log_in_as, needs_chromium
 
 pytestmark = [needs_chromium, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def page(browser, live_server, simulator):
-    User.objects.create_superuser("boss", password="secret-pw")
-    page = log_in(browser, live_server, "boss")
+    page = log_in_as(browser, live_server, "sender")
     yield page
     page.context.close()
 
