@@ -19,6 +19,9 @@ E011      ``CALLBACK_PROXY_COUNT``, ``CALLBACK_MAX_BODY`` or ``CELERY_FAN_OUT`` 
 E012      ``CLOCK`` not a callable, nor the dotted path of one, that returns an aware datetime
 E013      ``PRICE_PER_MESSAGE`` not None nor a price in yuan written as text ("0.045")
 E014      ``TRIAL_NUMBERS`` not a list of at most 10 mainland mobile numbers
+E015      ``ACCOUNTS`` not a dict of named accounts, each with its ``APP_ID`` and ``APP_KEY``
+          (and an https ``API_URL``, if it has its own)
+E016      ``KIND_ACCOUNTS`` names a kind the app does not know, or an account ``ACCOUNTS`` lacks
 ========  =================================================================
 """
 
@@ -73,6 +76,8 @@ def check_veesing_settings(app_configs: Any = None, **kwargs: Any) -> list[Check
         _clock,
         _price,
         _trial_numbers,
+        _accounts,
+        _kind_accounts,
     ):
         messages.extend(check(config))
     return messages
@@ -261,3 +266,54 @@ def _trial_numbers(config: dict[str, Any]) -> Iterable[CheckMessage]:
             normalise(str(number))
         except InvalidPhone as reason:
             yield Error(f"VEESING['TRIAL_NUMBERS'] has {number!r}: {reason.code}.", hint=hint, id="veesing.E014")
+
+
+ACCOUNT_KEYS = {"APP_ID", "APP_KEY", "API_URL"}
+
+
+def _accounts(config: dict[str, Any]) -> Iterable[CheckMessage]:
+    accounts = config.get("ACCOUNTS", DEFAULTS["ACCOUNTS"])
+    hint = 'For example {"marketing": {"APP_ID": "...", "APP_KEY": "..."}}: one entry per account of the console.'
+    if not isinstance(accounts, dict):
+        yield Error(
+            f"VEESING['ACCOUNTS'] must be a dict of accounts; it is {accounts!r}.", hint=hint, id="veesing.E015"
+        )
+        return
+    for name, values in accounts.items():
+        where = f"VEESING['ACCOUNTS'][{name!r}]"
+        if not isinstance(name, str) or not name or not isinstance(values, dict):
+            yield Error(f"{where} must be named by a text and be a dict.", hint=hint, id="veesing.E015")
+            continue
+        unknown = sorted(set(values) - ACCOUNT_KEYS)
+        if unknown:
+            yield Error(f"{where} has unknown keys: {', '.join(unknown)}.", hint=hint, id="veesing.E015")
+        missing = [key for key in ("APP_ID", "APP_KEY") if not values.get(key)]
+        if missing:
+            yield Error(f"{where} has no {' or '.join(missing)}.", hint=hint, id="veesing.E015")
+        if "API_URL" in values:
+            for problem in _api_url({"API_URL": values["API_URL"]}):
+                yield Error(f"{where}: {problem.msg}", hint=problem.hint, id="veesing.E015")
+
+
+def _kind_accounts(config: dict[str, Any]) -> Iterable[CheckMessage]:
+    from .models.choices import CampaignKind
+
+    chosen = config.get("KIND_ACCOUNTS", DEFAULTS["KIND_ACCOUNTS"])
+    if not isinstance(chosen, dict):
+        yield Error(f"VEESING['KIND_ACCOUNTS'] must be a dict; it is {chosen!r}.", id="veesing.E016")
+        return
+    configured = config.get("ACCOUNTS")
+    accounts: dict[str, Any] = configured if isinstance(configured, dict) else {}
+    for kind, account in chosen.items():
+        if kind not in CampaignKind.values:
+            yield Error(
+                f"VEESING['KIND_ACCOUNTS'] names an unknown kind {kind!r}.",
+                hint=f"Kinds: {', '.join(CampaignKind.values)}.",
+                id="veesing.E016",
+            )
+        if account != "default" and account not in accounts:
+            yield Error(
+                f"VEESING['KIND_ACCOUNTS'][{kind!r}] is {account!r}, which VEESING['ACCOUNTS'] does not name.",
+                hint="Add the account to VEESING['ACCOUNTS'], or use \"default\".",
+                id="veesing.E016",
+            )

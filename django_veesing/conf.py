@@ -8,10 +8,14 @@ in a project both work.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+
+from .exceptions import UnknownAccountError
 
 DEFAULT_API_URL = "https://vip.veesing.com"
 
@@ -22,6 +26,11 @@ DEFAULTS: dict[str, Any] = {
     "APP_KEY": "",
     "API_URL": DEFAULT_API_URL,
     "CALLBACK_TOKEN": "",
+    # Further provider accounts, by name: {"marketing": {"APP_ID": ..., "APP_KEY": ...}};
+    # APP_ID/APP_KEY above are the account named "default" unless ACCOUNTS names one.
+    "ACCOUNTS": {},
+    # Which account each kind of text uses, e.g. {"marketing": "marketing"}; others: "default".
+    "KIND_ACCOUNTS": {},
     "BATCH_SIZE": 1000,
     "TIMEOUT": 10,
     "CONNECT_TIMEOUT": 5,
@@ -47,6 +56,19 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+DEFAULT_ACCOUNT = "default"
+
+
+@dataclass(frozen=True)
+class Account:
+    """One provider account (appId/appKey) the app sends through. Its repr hides the key."""
+
+    name: str
+    app_id: str
+    app_key: str = field(repr=False)
+    api_url: str
+
+
 class VeesingSettings:
     """Typed, lazy access to ``settings.VEESING``."""
 
@@ -69,6 +91,32 @@ class VeesingSettings:
     @property
     def API_URL(self) -> str:
         return str(self.get("API_URL") or DEFAULT_API_URL).rstrip("/")
+
+    @property
+    def ACCOUNTS(self) -> dict[str, Account]:
+        """Every account by name; "default" is ``APP_ID``/``APP_KEY`` unless ``ACCOUNTS`` names it."""
+        configured = self.get("ACCOUNTS") or {}
+        accounts = {DEFAULT_ACCOUNT: Account(DEFAULT_ACCOUNT, self.APP_ID, self.APP_KEY, self.API_URL)}
+        for name, values in configured.items():
+            values = values if isinstance(values, dict) else {}
+            api_url = str(values.get("API_URL") or self.API_URL).rstrip("/")
+            app_id, app_key = str(values.get("APP_ID") or ""), str(values.get("APP_KEY") or "")
+            accounts[str(name)] = Account(str(name), app_id, app_key, api_url)
+        return accounts
+
+    def account(self, name: str | None = None) -> Account:
+        """The account called ``name`` (the default one for None); ``UnknownAccountError`` if none is."""
+        accounts = self.ACCOUNTS
+        try:
+            return accounts[name or DEFAULT_ACCOUNT]
+        except KeyError:
+            raise UnknownAccountError(
+                _("VEESING has no account named %(account)s: add it to VEESING['ACCOUNTS'].") % {"account": repr(name)}
+            ) from None
+
+    def account_for_kind(self, kind: str) -> str:
+        """The name of the account that sends texts of ``kind``."""
+        return str((self.get("KIND_ACCOUNTS") or {}).get(kind) or DEFAULT_ACCOUNT)
 
     @property
     def CALLBACK_TOKENS(self) -> list[str]:

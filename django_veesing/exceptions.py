@@ -33,6 +33,14 @@ class ConfigurationError(VeesingError, ImproperlyConfigured):
     """The ``VEESING`` settings do not allow the requested call."""
 
 
+class UnknownAccountError(ConfigurationError):
+    """No provider account of that name in ``VEESING['ACCOUNTS']``."""
+
+
+class UnknownKindError(VeesingError, ValueError):
+    """A kind of text the app does not know (marketing, notification ...)."""
+
+
 class InvalidRequest(VeesingError, ValueError):
     """Refused before any request was made: the input cannot be sent as it is."""
 

@@ -10,6 +10,11 @@ already stored.
 - ``receipt_received(sender=Receipt, receipt)``: a new receipt was stored (not a duplicate)
 - ``reply_received(sender=Reply, reply)``
 - ``opted_out(sender=OptOut, opt_out, reply)``: a reply added a number to the opt-outs
+- ``message_submitted(sender=Message, message)``: the provider accepted a message from code
+- ``message_failed(sender=Message, message)``: the provider refused it (``message.error`` says why)
+
+A receipt or a reply for a message from code has its ``message`` set (and
+``message.metadata`` carries the caller's own ids).
 """
 
 import logging
@@ -17,6 +22,20 @@ from typing import Any
 
 from django.db import transaction
 from django.dispatch import Signal
+
+__all__ = [
+    "Signal",
+    "batch_submitted",
+    "campaign_finished",
+    "campaign_started",
+    "message_failed",
+    "message_submitted",
+    "opted_out",
+    "receipt_received",
+    "reply_received",
+    "send",
+    "send_on_commit",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +45,8 @@ campaign_finished = Signal()
 receipt_received = Signal()
 reply_received = Signal()
 opted_out = Signal()
+message_submitted = Signal()
+message_failed = Signal()
 
 
 def send_on_commit(signal: Signal, sender: type, **kwargs: Any) -> None:

@@ -4,7 +4,8 @@ side, and a task delivered twice cannot send a number twice.
 
 Schedule ``django_veesing.send_due`` with Celery beat (every few seconds or a minute): it
 hands each due campaign to ``CELERY_FAN_OUT`` ``django_veesing.send_campaign`` tasks, which
-share the campaign's batches across the workers.
+share the campaign's batches across the workers, and the messages from code to a
+``django_veesing.send_messages`` task.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def send_due(fan_out: int | None = None) -> list[int]:
     for campaign_id in campaigns:
         for _ in range(fan_out or veesing_settings.CELERY_FAN_OUT):
             send_campaign.delay(campaign_id)
+    send_messages.delay()
     return campaigns
 
 
@@ -39,3 +41,9 @@ def send_campaign(campaign_id: int) -> dict[str, Any]:
     """Send batches of one campaign until none is left (several may run at once)."""
     campaign = Campaign.objects.get(pk=campaign_id)
     return asdict(Sender().send(campaign))
+
+
+@shared_task(name="django_veesing.send_messages")
+def send_messages() -> dict[str, Any]:
+    """Send the messages from code that are due (several may run at once: each claims its own)."""
+    return asdict(Sender().messages.send_due())

@@ -167,3 +167,28 @@ def test_a_price_that_is_not_yuan_as_text_is_refused(settings, price):
     settings.VEESING = {**GOOD, "PRICE_PER_MESSAGE": price}
     (message,) = check_veesing_settings()
     assert message.id == "veesing.E013" and repr(price) in message.msg
+
+
+MARKETING = {"APP_ID": "MK000000", "APP_KEY": "MKKEY0000000"}
+
+
+@pytest.mark.parametrize(
+    "accounts,kinds,expected",
+    [
+        ({"marketing": MARKETING}, {"marketing": "marketing"}, []),
+        ({"marketing": MARKETING}, {"verification": "default"}, ["veesing.E016"]),  # no such kind (yet)
+        ({}, {"marketing": "marketing"}, ["veesing.E016"]),  # no such account
+        ({"marketing": {"APP_ID": "MK000000"}}, {}, ["veesing.E015"]),  # no key
+        ({"marketing": {**MARKETING, "APPKEY": "x"}}, {}, ["veesing.E015"]),  # a typo
+        ({"marketing": {**MARKETING, "API_URL": "http://example.com"}}, {}, ["veesing.E015"]),  # key in clear
+        (["marketing"], {}, ["veesing.E015"]),
+        ({}, "marketing", ["veesing.E016"]),
+    ],
+)
+def test_accounts_and_which_kind_uses_which(settings, accounts, kinds, expected):
+    assert ids(settings, {**GOOD, "ACCOUNTS": accounts, "KIND_ACCOUNTS": kinds}) == expected
+
+
+def test_an_account_check_never_shows_its_key(settings):
+    settings.VEESING = {**GOOD, "ACCOUNTS": {"marketing": {"APP_ID": "MK", "APP_KEY": "s3cret-key", "X": 1}}}
+    assert all("s3cret-key" not in f"{m.msg} {m.hint}" for m in check_veesing_settings())

@@ -264,7 +264,8 @@ def counter_context(campaign: Campaign | None) -> dict[str, Any]:
 
 def campaign_context(admin: CampaignAdmin, request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
     sent = [moment for moment in (campaign.started_at, campaign.finished_at) if moment]
-    reading = balance(since=max(sent, default=None))  # read again after a send
+    account = veesing_settings.account_for_kind(campaign.kind)
+    reading = balance(since=max(sent, default=None), account=account)  # read again after a send
     numbers = plan(campaign) if campaign.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED) else None
     return {
         **counter_context(campaign),

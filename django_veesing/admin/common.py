@@ -13,12 +13,13 @@ from django.db import connections
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.functional import cached_property
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from .. import clock
-from ..conf import veesing_settings
+from ..conf import DEFAULT_ACCOUNT, veesing_settings
 from ..exceptions import VeesingError
-from ..models import Campaign, CampaignStatus, ImportJob, ImportStatus
+from ..models import AccountHold, Campaign, CampaignStatus, ImportJob, ImportStatus, Message, MessageStatus
 from ..provider.client import VeesingClient
 from ..sending.workers import worker_seen_since
 
@@ -38,19 +39,20 @@ class Balance(NamedTuple):
     read_at: dt.datetime | None  # when the provider was asked
 
 
-def balance(refresh: bool = False, since: dt.datetime | None = None) -> Balance:
-    """The account's balance, asked from the provider at most once a minute, and again when
+def balance(refresh: bool = False, since: dt.datetime | None = None, account: str = DEFAULT_ACCOUNT) -> Balance:
+    """An account's balance, asked from the provider at most once a minute, and again when
     the reading is older than ``since`` (a campaign's last send) or ``refresh`` is set."""
-    cached = None if refresh else cache.get(BALANCE_CACHE_KEY)
+    key = f"{BALANCE_CACHE_KEY}:{account}"
+    cached = None if refresh else cache.get(key)
     if isinstance(cached, tuple) and not (since is not None and cached[1] < since):
         return Balance(cached[0], "", cached[1])
     try:
-        with VeesingClient.from_settings() as client:
+        with VeesingClient.from_settings(account) as client:
             value = client.balance()
     except VeesingError as error:
         return Balance(None, str(error), None)
     read_at = clock.now()
-    cache.set(BALANCE_CACHE_KEY, (value, read_at), BALANCE_SECONDS)
+    cache.set(key, (value, read_at), BALANCE_SECONDS)
     return Balance(value, "", read_at)
 
 
@@ -92,16 +94,35 @@ class EstimatedCountPaginator(Paginator):
 
 
 class WorkerBannerMixin:
-    """Warns on every screen when due work waits and no sending worker was seen lately."""
+    """Warns on every screen when due work waits and no sending worker was seen lately,
+    and when the provider refused an account (its messages wait for an operator)."""
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         warn_if_no_worker(request)
+        warn_of_stopped_accounts(request)
         return super().changelist_view(request, extra_context)  # type: ignore[misc]
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> Any:
         if request.method == "GET":
             warn_if_no_worker(request)
+            warn_of_stopped_accounts(request)
         return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+
+
+def warn_of_stopped_accounts(request: HttpRequest) -> None:
+    for hold in AccountHold.objects.all():
+        messages.error(
+            request,
+            _(
+                "Sending through the account %(account)s stopped at %(since)s: %(reason)s "
+                "Its messages wait; once it is fixed, resume it under “Stopped accounts”."
+            )
+            % {
+                "account": hold.account,
+                "since": localtime(hold.since).strftime("%Y-%m-%d %H:%M"),
+                "reason": hold.reason,
+            },
+        )
 
 
 def warn_if_no_worker(request: HttpRequest) -> None:
@@ -109,7 +130,11 @@ def warn_if_no_worker(request: HttpRequest) -> None:
     due = Q(status=CampaignStatus.SENDING) | Q(status=CampaignStatus.SCHEDULED) & (
         Q(send_at__isnull=True) | Q(send_at__lte=now)
     )
-    waiting = Campaign.objects.filter(due).exists() or ImportJob.objects.filter(status=ImportStatus.QUEUED).exists()
+    waiting = (
+        Campaign.objects.filter(due).exists()
+        or ImportJob.objects.filter(status=ImportStatus.QUEUED).exists()
+        or Message.objects.filter(status=MessageStatus.PENDING, batch__isnull=True).exists()
+    )
     if waiting and not worker_seen_since(now - WORKER_GRACE):
         messages.warning(
             request,

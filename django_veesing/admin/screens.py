@@ -138,7 +138,7 @@ def confirm_send(admin: Any) -> View:
                 )
                 admin.message_user(request, message, messages.SUCCESS)
                 return _back(campaign)
-        reading = balance()
+        reading = balance(account=veesing_settings.account_for_kind(campaign.kind))
         report = campaign.content_report()
         window = veesing_settings.QUIET_HOURS if campaign.is_marketing else None
         return _page(

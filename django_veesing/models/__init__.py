@@ -2,7 +2,8 @@
 
 ``campaign``: campaigns; ``counts``: their counts by status; ``recipient``: their numbers
 and the opt-outs; ``batch``: the provider calls; ``pushes``: receipts, replies, rejected
-pushes; ``jobs``: imports and worker heartbeats; ``trials``: trial sends; ``choices``: the statuses.
+pushes; ``jobs``: imports and worker heartbeats; ``trials``: trial sends; ``messages``:
+messages from code and stopped accounts; ``choices``: the statuses.
 """
 
 from .batch import Batch, rows_of
@@ -12,12 +13,14 @@ from .choices import (
     CampaignKind,
     CampaignStatus,
     ImportStatus,
+    MessageStatus,
     OptOutSource,
     RecipientStatus,
     TrialState,
 )
 from .counts import COUNT_SLOTS, COUNTED, CampaignCount, CampaignManager, count_slot, move_counts, upsert_counts
 from .jobs import ImportJob, WorkerHeartbeat
+from .messages import AccountHold, Message, MessageBatch
 from .pushes import Receipt, RejectedPush, Reply
 from .recipient import OptOut, Recipient
 from .trials import TrialSend
@@ -26,6 +29,7 @@ __all__ = [
     "COUNTED",
     "COUNT_SLOTS",
     "MAX_INVALID_KEPT",
+    "AccountHold",
     "Batch",
     "BatchState",
     "Campaign",
@@ -37,6 +41,9 @@ __all__ = [
     "ImportResult",
     "ImportStatus",
     "InvalidEntry",
+    "Message",
+    "MessageBatch",
+    "MessageStatus",
     "OptOut",
     "OptOutSource",
     "Receipt",

@@ -29,6 +29,16 @@ class RecipientStatus(models.TextChoices):
     EXPIRED = "expired", _("expired (no receipt)")
 
 
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    SUBMITTED = "submitted", _("submitted")
+    DELIVERED = "delivered", _("delivered")
+    FAILED = "failed", _("failed")
+    UNCERTAIN = "uncertain", _("uncertain (the answer was lost)")
+    EXPIRED = "expired", _("expired (no receipt)")
+    SKIPPED = "skipped", _("skipped (opted out)")
+
+
 class BatchState(models.TextChoices):
     QUEUED = "queued", _("waiting to be sent")
     CLAIMED = "claimed", _("claimed")

@@ -25,6 +25,14 @@ class Receipt(models.Model):
         related_name="receipts",
         verbose_name=_("recipient"),
     )
+    message = models.ForeignKey(
+        "django_veesing.Message",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="receipts",
+        verbose_name=_("message"),
+    )
     raw = models.JSONField(_("as pushed"), default=dict)
     created_at = models.DateTimeField(_("stored"), default=clock.now, editable=False)
 
@@ -60,6 +68,14 @@ class Reply(models.Model):
         blank=True,
         related_name="replies",
         verbose_name=_("recipient"),
+    )
+    message = models.ForeignKey(
+        "django_veesing.Message",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replies",
+        verbose_name=_("message"),
     )
     campaign = models.ForeignKey(
         "django_veesing.Campaign",

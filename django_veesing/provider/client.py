@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from .. import clock
-from ..conf import DEFAULT_API_URL, veesing_settings
+from ..conf import DEFAULT_ACCOUNT, DEFAULT_API_URL, veesing_settings
 from ..exceptions import ConfigurationError, InvalidRequest, TransportError, refusal_for
 from ..rules import phones
 from ..rules.schedule import CHINA, MIN_SCHEDULE_AHEAD
@@ -79,20 +79,26 @@ class VeesingClient:
         self.session = session if session is not None else self.session_class()
 
     @classmethod
-    def from_settings(cls, **overrides: Any) -> VeesingClient:
-        """A client configured from ``settings.VEESING``."""
+    def from_settings(cls, account: str | None = None, **overrides: Any) -> VeesingClient:
+        """A client for ``account`` of ``settings.VEESING`` (the default account for None)."""
         conf = veesing_settings
-        if not conf.APP_ID or not conf.APP_KEY:
-            raise ConfigurationError(
-                _("VEESING has no APP_ID or APP_KEY: set both to the values in the Veesing console.")
-            )
+        chosen = conf.account(account)  # UnknownAccountError for a name the settings lack
+        if not chosen.app_id or not chosen.app_key:
+            if chosen.name == DEFAULT_ACCOUNT:
+                message = _("VEESING has no APP_ID or APP_KEY: set both to the values in the Veesing console.")
+            else:
+                message = _(
+                    "VEESING['ACCOUNTS'][%(account)s] has no APP_ID or APP_KEY: set both to the values "
+                    "in the Veesing console."
+                ) % {"account": repr(chosen.name)}
+            raise ConfigurationError(message)
         options: dict[str, Any] = {
-            "api_url": conf.API_URL,
+            "api_url": chosen.api_url,
             "timeout": conf.TIMEOUT,
             "connect_timeout": conf.CONNECT_TIMEOUT,
         }
         options.update(overrides)
-        return cls(conf.APP_ID, conf.APP_KEY, **options)
+        return cls(chosen.app_id, chosen.app_key, **options)
 
     def __repr__(self) -> str:
         return f"<VeesingClient app_id={self.app_id!r} api_url={self.api_url!r}>"

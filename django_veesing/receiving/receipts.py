@@ -5,7 +5,8 @@ A receipt is stored once (its fingerprint is unique), matched to its recipient b
 was applied already. On PostgreSQL a receipt for a known task takes one statement
 (``statements``). A receipt that beats its batch's commit is stored unmatched and
 linked when the task id is committed (``link_early_receipts``) or by
-``sending.reconcile``.
+``sending.reconcile``. A receipt for a message from code (``Message``) is matched by its
+message batch's task id and the phone, the same way.
 """
 
 from __future__ import annotations
@@ -16,13 +17,25 @@ from django.db import transaction
 
 from .. import signals
 from ..db import prepared
-from ..models import Batch, BatchState, Receipt, Recipient, RecipientStatus, move_counts
+from ..models import (
+    Batch,
+    BatchState,
+    Message,
+    MessageBatch,
+    MessageStatus,
+    Receipt,
+    Recipient,
+    RecipientStatus,
+    move_counts,
+)
 from . import statements
 from .events import ReceiptEvent
 from .storing import fingerprint, insert_once
 
 #: Statuses a receipt may move a recipient from (expired: a late receipt still counts).
 SETTLEABLE = statements.SETTLEABLE
+#: The same for a message.
+MESSAGE_SETTLEABLE = (MessageStatus.SUBMITTED, MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.EXPIRED)
 
 
 # -- receipts -----------------------------------------------------------------------------
@@ -52,11 +65,14 @@ def take_receipt(event: ReceiptEvent) -> Receipt | None:
             return receipt
     with transaction.atomic():
         recipient = _recipient_for_update(event.task_id, event.phone)
-        receipt = insert_once(Receipt, recipient=recipient, **fields)
+        message = None if recipient is not None else _message_for_update(event.task_id, event.phone)
+        receipt = insert_once(Receipt, recipient=recipient, message=message, **fields)
         if receipt is None:
             return None
         if recipient is not None:
             _apply(recipient, receipt)
+        if message is not None:
+            _apply_to_message(message, receipt)
     signals.send_on_commit(signals.receipt_received, Receipt, receipt=receipt)
     return receipt
 
@@ -108,6 +124,49 @@ def _apply(recipient: Recipient, receipt: Receipt) -> bool:
     if new != recipient.status:
         move_counts(recipient.campaign_id, **{recipient.status: -1, new: 1})
     return True
+
+
+def message_batch_of(task_id: str) -> MessageBatch | None:
+    return MessageBatch.objects.only("id", "task_id").filter(task_id=task_id).first() if task_id else None
+
+
+def _message_for_update(task_id: str, phone: str) -> Message | None:
+    """The message a receipt is for, locked; None if no message batch has that task id.
+    A message batch being settled is waited for, as ``_recipient_for_update`` does."""
+    batch = message_batch_of(task_id)
+    if batch is None:
+        in_flight = MessageBatch.objects.select_for_update().filter(state=BatchState.CLAIMED).order_by("id")
+        list(in_flight.values_list("id", flat=True))
+        batch = message_batch_of(task_id)
+        if batch is None:
+            return None
+    fields = ("id", "status", "receipt_at", "batch_id")
+    return Message.objects.select_for_update().only(*fields).filter(batch_id=batch.pk, phone=phone).first()
+
+
+def _apply_to_message(message: Message, receipt: Receipt) -> bool:
+    """Move ``message`` by ``receipt`` unless a newer receipt was applied already."""
+    if message.status not in MESSAGE_SETTLEABLE:
+        return False
+    if message.receipt_at is not None and receipt.received_at <= message.receipt_at:
+        return False
+    new = MessageStatus.DELIVERED if receipt.delivered else MessageStatus.FAILED
+    Message.objects.filter(pk=message.pk).update(status=new, receipt_code=receipt.code, receipt_at=receipt.received_at)
+    return True
+
+
+def link_early_message_receipts(task_id: str) -> int:
+    """Apply the receipts that arrived before their message batch's task id was committed."""
+    linked = 0
+    early = Receipt.objects.filter(task_id=task_id, recipient__isnull=True, message__isnull=True)
+    for receipt in early.order_by("received_at", "id"):
+        message = _message_for_update(task_id, receipt.phone)
+        if message is None:
+            continue
+        Receipt.objects.filter(pk=receipt.pk).update(message=message)
+        _apply_to_message(message, receipt)
+        linked += 1
+    return linked
 
 
 def link_early_receipts(task_id: str) -> int:

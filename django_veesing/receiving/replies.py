@@ -11,9 +11,9 @@ from django.db import transaction
 
 from .. import signals
 from ..conf import veesing_settings
-from ..models import OptOut, OptOutSource, Recipient, Reply
+from ..models import Message, OptOut, OptOutSource, Recipient, Reply
 from .events import ReplyEvent
-from .receipts import batch_of
+from .receipts import batch_of, message_batch_of
 from .storing import fingerprint, insert_once
 
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -38,7 +38,8 @@ def take_reply(event: ReplyEvent) -> Reply | None:
     opt_out = is_opt_out(event.content)
     opted_out = None
     with transaction.atomic():
-        recipient = _recipient_of_reply(event.task_id, event.phone)
+        message = _message_of_reply(event.task_id, event.phone)
+        recipient = None if message is not None else _recipient_of_reply(event.task_id, event.phone)
         reply = insert_once(
             Reply,
             fingerprint=fingerprint("reply", event.task_id, event.phone, event.content, event.received_at.isoformat()),
@@ -47,6 +48,7 @@ def take_reply(event: ReplyEvent) -> Reply | None:
             content=event.content,
             received_at=event.received_at,
             recipient=recipient,
+            message=message,
             campaign_id=recipient.campaign_id if recipient else None,
             opt_out=opt_out,
             raw=event.raw,
@@ -62,6 +64,14 @@ def take_reply(event: ReplyEvent) -> Reply | None:
     if opted_out is not None:
         signals.send_on_commit(signals.opted_out, OptOut, opt_out=opted_out, reply=reply)
     return reply
+
+
+def _message_of_reply(task_id: str, phone: str) -> Message | None:
+    """The message a reply answers, when its task id is a message batch's."""
+    batch = message_batch_of(task_id)
+    if batch is None:
+        return None
+    return Message.objects.only("id").filter(batch_id=batch.pk, phone=phone).first()
 
 
 def _recipient_of_reply(task_id: str, phone: str) -> Recipient | None:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from .. import clock
-from ..models import Batch, BatchState, Receipt
-from ..receiving.receipts import link_early_receipts
+from ..models import Batch, BatchState, MessageBatch, Receipt
+from ..receiving.receipts import link_early_message_receipts, link_early_receipts
 
 EARLY_RECEIPT_AGE = dt.timedelta(minutes=5)
 
@@ -32,12 +32,20 @@ def reconcile(now: dt.datetime | None = None) -> ReconcileReport:
 
     report = ReconcileReport()
     now = now or clock.now()
-    task_ids = Receipt.objects.filter(recipient__isnull=True).values_list("task_id", flat=True).distinct()
+    task_ids = (
+        Receipt.objects.filter(recipient__isnull=True, message__isnull=True)
+        .values_list("task_id", flat=True)
+        .distinct()
+    )
     for task_id in list(task_ids):
         with transaction.atomic():
-            linked = link_early_receipts(task_id)
+            linked = link_early_receipts(task_id) + link_early_message_receipts(task_id)
         report.linked += linked
-        if linked or Batch.objects.filter(task_id=task_id).exists():
+        if (
+            linked
+            or Batch.objects.filter(task_id=task_id).exists()
+            or MessageBatch.objects.filter(task_id=task_id).exists()
+        ):
             continue
         unmatched = Receipt.objects.filter(task_id=task_id, recipient__isnull=True)
         if unmatched.filter(created_at__gt=now - EARLY_RECEIPT_AGE).exists():

@@ -46,7 +46,7 @@ from .. import clock, signals
 from ..conf import veesing_settings
 from ..db import prepared
 from ..db.routing import connection_for
-from ..exceptions import InvalidRequest, ProviderError, TransportError
+from ..exceptions import ConfigurationError, InvalidRequest, ProviderError, TransportError
 from ..models import (
     Batch,
     BatchState,
@@ -62,6 +62,8 @@ from ..provider.client import SendResult, VeesingClient
 from ..rules.schedule import in_quiet_hours
 from . import statements
 from .backlog import skip_opted_out, unclaimed
+from .clients import Clients
+from .message_sender import MessageSender
 from .schedule import provider_send_time, waits_for
 from .settling import fail_numbers, mark_uncertain, release, settle_accepted
 from .workers import worker_is_dead, worker_name
@@ -99,8 +101,10 @@ class Sender:
         *,
         worker: str | None = None,
     ) -> None:
-        self.client = client or self.client_class.from_settings()
+        self.clients = Clients(client, self.client_class)
+        self.client = self.clients()  # the default account's: ConfigurationError at once if it is not set up
         self.worker = worker or worker_name()
+        self.messages = MessageSender(self.clients, self.worker)  # the messages from code
         # The provider's calls run on a thread of their own, so the next batch's claim
         # overlaps them (``_send_batches``).
         self._calls = ThreadPoolExecutor(max_workers=1, thread_name_prefix="veesing-call")
@@ -163,13 +167,17 @@ class Sender:
         campaign.refresh_from_db(fields=["pending_count"])
         needed = campaign.billed_messages
         try:
-            balance = self.client.balance()
+            balance = self.clients.for_kind(campaign.kind).balance()
         except ProviderError as error:
             self._fail(campaign, error.message)
             report.message = error.message
             return False
         except TransportError as error:
             report.message = _("Could not ask the provider for the balance: %(error)s") % {"error": error}
+            return False
+        except ConfigurationError as error:
+            self._fail(campaign, error.message)
+            report.message = error.message
             return False
         if balance < needed:
             message = _(
@@ -204,6 +212,12 @@ class Sender:
         batch is out holds for the next one.
         """
         ahead = not campaign.is_marketing
+        try:
+            client = self.clients.for_kind(campaign.kind)
+        except ConfigurationError as error:
+            self._fail(campaign, error.message)
+            report.message = error.message
+            return False
         claim = self._next_claim(campaign, report)
         while claim is not None:
             batch, phones = claim
@@ -211,7 +225,7 @@ class Sender:
                 claim = self._next_claim(campaign, report)  # another worker took it, or sending stopped
                 continue
             call = self._calls.submit(
-                self.client.send, phones, campaign.text, send_time=provider_send_time(campaign, clock.now())
+                client.send, phones, campaign.text, send_time=provider_send_time(campaign, clock.now())
             )
             if ahead:  # the next batch, while this call is in flight
                 claim = self._next_claim(campaign, report, state=BatchState.QUEUED)

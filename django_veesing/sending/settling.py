@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from .. import clock, signals
 from ..conf import veesing_settings
 from ..db import prepared
-from ..models import Batch, BatchState, Campaign, Recipient, RecipientStatus, move_counts
+from ..models import Batch, BatchState, Campaign, Message, MessageStatus, Recipient, RecipientStatus, move_counts
 from ..receiving.receipts import link_early_receipts
 from . import statements
 
@@ -116,7 +116,7 @@ def requeue(campaign_id: int, recipients: QuerySet[Recipient], **changes: object
 
 
 def expire(after_hours: float | None = None, now: dt.datetime | None = None) -> int:
-    """Mark submitted numbers with no receipt after ``after_hours`` as expired."""
+    """Mark submitted numbers (and messages from code) with no receipt after ``after_hours`` as expired."""
     hours = veesing_settings.EXPIRE_AFTER_HOURS if after_hours is None else after_hours
     cutoff = (now or clock.now()) - dt.timedelta(hours=hours)
     expired = 0
@@ -128,4 +128,5 @@ def expire(after_hours: float | None = None, now: dt.datetime | None = None) -> 
                 n = batch.rows().filter(status=RecipientStatus.SUBMITTED).update(status=RecipientStatus.EXPIRED)
                 move_counts(campaign_id, submitted=-n, expired=n)
             expired += n
-    return expired
+    lapsed = Message.objects.filter(status=MessageStatus.SUBMITTED, submitted_at__lt=cutoff)
+    return expired + lapsed.update(status=MessageStatus.EXPIRED)

@@ -24,6 +24,7 @@ class SimulatorConfig:
     app_id: str | None = _opt(None, "account id accepted (default: VEESING['APP_ID'])")
     app_key: str | None = _opt(None, "account key accepted (default: VEESING['APP_KEY'])")
     balance: int = _opt(1_000_000, "starting balance, in messages")
+    accounts: tuple[str, ...] = _opt((), "further accounts served, as appId:appKey (each with its own balance)")
     locked: bool = _opt(False, "answer every call with 您的账户已被锁定")
     ip_allowlist: tuple[str, ...] = _opt((), "caller addresses allowed (empty: any); others get IP受限")
     max_numbers: int = _opt(100_000, "most numbers one request may carry (more: 参数错误)")

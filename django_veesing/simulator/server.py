@@ -78,6 +78,11 @@ class Simulator:
         self.host, self.port = host, port
         self.record = Record(config.record_path)
         self.provider = Provider(config, clock)
+        self.providers = {config.app_id: self.provider}  # one per account, by appId
+        for entry in config.accounts:
+            app_id, _, app_key = entry.partition(":")
+            own = dataclasses.replace(config, app_id=app_id, app_key=app_key, accounts=())
+            self.providers[app_id] = Provider(own, clock)
         extra_rng = random.Random(None if config.seed is None else config.seed + 1)
         self.faults = Faults(extra_rng)
         self.pusher = Pusher(config, self.record, extra_rng, clock)
@@ -146,6 +151,11 @@ class Simulator:
             if name == "balance":
                 self.provider.balance = value
 
+    def account(self, app_id: str) -> Provider:
+        """The simulated account of ``app_id`` (the first one for an unknown id, which
+        refuses its credentials): set its ``balance``, or its ``config.locked``."""
+        return self.providers.get(app_id, self.provider)
+
     def inject(self, kind: str, **options: Any) -> None:
         """Inject a fault; see ``django_veesing.simulator.faults``."""
         self.faults.inject(kind, **options)
@@ -160,8 +170,7 @@ class Simulator:
             time.sleep(self.config.latency)
         parts = urlsplit(target)
         path = parts.path.rstrip("/")
-        call = {GROUP_PATH: self.provider.group, BALANCE_PATH: self.provider.balance_call}.get(path)
-        if call is None:
+        if path not in (GROUP_PATH, BALANCE_PATH):
             return Reply.json({"error": f"no such address: {path}"}, status=404)
         if method != "POST" and path != BALANCE_PATH:
             return Reply.json({"error": f"{method} not allowed"}, status=405)
@@ -170,6 +179,8 @@ class Simulator:
             fields.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         except UnicodeDecodeError:
             fields = None
+        provider = self.account(fields.get("appId", "") if fields else "")
+        call = provider.group if path == GROUP_PATH else provider.balance_call
         fault = self.faults.draw(path)
         outcome = None
         if fields is None:
@@ -306,19 +317,23 @@ def _numbers(fields: dict[str, str]) -> list[str]:
 
 
 def _fill_credentials(config: SimulatorConfig) -> None:
-    """Accept the project's own VEESING credentials unless told otherwise."""
-    if config.app_id is not None and config.app_key is not None:
-        return
+    """Accept the project's own VEESING credentials unless told otherwise: its default
+    account's, and each further account of ``VEESING['ACCOUNTS']``."""
     app_id = app_key = ""
+    further: list[str] = []
     try:
         from django.conf import settings
 
         if settings.configured:
-            from ..conf import veesing_settings
+            from ..conf import DEFAULT_ACCOUNT, veesing_settings
 
-            app_id, app_key = veesing_settings.APP_ID, veesing_settings.APP_KEY
+            accounts = veesing_settings.ACCOUNTS
+            app_id, app_key = accounts[DEFAULT_ACCOUNT].app_id, accounts[DEFAULT_ACCOUNT].app_key
+            further = [f"{a.app_id}:{a.app_key}" for a in accounts.values() if a.name != DEFAULT_ACCOUNT and a.app_id]
     except ImportError:
         pass
+    if not config.accounts:
+        config.accounts = tuple(entry for entry in further if not entry.startswith(f"{config.app_id or app_id}:"))
     if config.app_id is None:
         config.app_id = app_id or DEMO_APP_ID
     if config.app_key is None:

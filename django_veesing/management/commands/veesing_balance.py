@@ -8,16 +8,19 @@ from django_veesing.provider.client import VeesingClient
 
 
 class Command(BaseCommand):
-    help = "Print the account's balance, in messages. With --warn-below N, exit 1 below N (for monitoring)."
+    help = "Print an account's balance, in messages. With --warn-below N, exit 1 below N (for monitoring)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--warn-below", type=int, metavar="N", help="exit with status 1 when the balance is below N"
         )
+        parser.add_argument(
+            "--account", metavar="NAME", help="the account of VEESING['ACCOUNTS'] to ask (default: the default one)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            with VeesingClient.from_settings() as client:
+            with VeesingClient.from_settings(options["account"]) as client:
                 balance = client.balance()
         except VeesingError as error:
             raise CommandError(_("Could not read the balance: %(error)s") % {"error": error}) from None

@@ -9,6 +9,7 @@ from django_veesing.exceptions import CampaignStateError, ConfigurationError, Co
 from django_veesing.imports.jobs import run_queued_imports
 from django_veesing.models import Campaign, CampaignStatus
 from django_veesing.sending.backlog import plan, resend_uncertain
+from django_veesing.sending.message_sender import MessageReport, resume_account
 from django_veesing.sending.sender import Sender, SendReport
 from django_veesing.sending.workers import beat
 
@@ -16,7 +17,8 @@ from django_veesing.sending.workers import beat
 class Command(BaseCommand):
     help = (
         "Send every scheduled campaign that is due (or the campaigns named with --campaign, "
-        "now). With --loop, keep running as a worker. Exits non-zero when a campaign failed."
+        "now), and the messages from code that are due. With --loop, keep running as a worker. "
+        "Exits non-zero when a campaign failed."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -32,8 +34,20 @@ class Command(BaseCommand):
             metavar="CAMPAIGN",
             help="resend the uncertain batches of this campaign: their numbers may receive the text twice",
         )
+        parser.add_argument(
+            "--resume-account",
+            metavar="NAME",
+            help="let an account the provider refused (balance, locked, credentials) send again",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["resume_account"]:
+            name = options["resume_account"]
+            if resume_account(name):
+                self.stdout.write(_("Account %(account)s may send again.") % {"account": name})
+            else:
+                self.stdout.write(_("Account %(account)s was not stopped.") % {"account": name})
+            return None
         campaigns = self._campaigns(options["campaign"] or [])
         if options["dry_run"]:
             return self._dry_run(campaigns or list(Campaign.objects.filter(status=CampaignStatus.SCHEDULED)))
@@ -52,6 +66,8 @@ class Command(BaseCommand):
             return self._loop(sender, options["interval"])
         reports = [sender.send(c) for c in campaigns] if campaigns else sender.send_due()
         failed = [r for r in reports if self._show(r)]
+        if not campaigns:
+            self._show_messages(sender.messages.send_due())
         if failed:
             raise CommandError(
                 _("%(count)d campaign(s) failed: %(messages)s")
@@ -88,6 +104,7 @@ class Command(BaseCommand):
                     run_queued_imports()
                     for report in sender.send_due():
                         self._show(report)
+                    self._show_messages(sender.messages.send_due())
                 except DatabaseError as error:  # the database restarting must not end the worker
                     self.stderr.write(_("Database error, retrying: %(error)s") % {"error": error})
                     close_old_connections()
@@ -120,6 +137,27 @@ class Command(BaseCommand):
         style = self.style.ERROR if report.campaign_failed else self.style.SUCCESS
         self.stdout.write(style(line))
         return report.campaign_failed
+
+    def _show_messages(self, report: MessageReport) -> None:
+        """One line for the messages from code, when there were any to send."""
+        if not (report.batches or report.skipped or report.stopped_accounts or report.message):
+            return
+        line = _(
+            "Messages: %(batches)d batches, %(submitted)d submitted, %(failed)d failed, "
+            "%(skipped)d skipped, %(uncertain)d uncertain"
+        ) % {
+            "batches": report.batches,
+            "submitted": report.submitted,
+            "failed": report.failed,
+            "skipped": report.skipped,
+            "uncertain": report.uncertain,
+        }
+        if report.stopped_accounts:
+            line += " — " + _("accounts stopped: %(accounts)s") % {"accounts": ", ".join(report.stopped_accounts)}
+        if report.message:
+            line += f" — {report.message}"
+        trouble = report.stopped_accounts or report.uncertain or report.failed
+        self.stdout.write((self.style.WARNING if trouble else self.style.SUCCESS)(line))
 
     def _dry_run(self, campaigns: list[Campaign]) -> None:
         if not campaigns:
