@@ -133,7 +133,7 @@ class RecipientAdmin(WorkerBannerMixin, ExactSearchMixin, ReadOnlyMixin, admin.M
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(ExactSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
+class ReceiptAdmin(WorkerBannerMixin, ExactSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "phone",
         "task_id",
@@ -160,7 +160,7 @@ class ReceiptAdmin(ExactSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Reply)
-class ReplyAdmin(ExactSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
+class ReplyAdmin(WorkerBannerMixin, ExactSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("phone", "content", "campaign", "opt_out", "received_at", "created_at")
     list_filter = ("opt_out", "campaign")
     search_fields = ("phone",)  # searched exactly: see ExactSearchMixin
@@ -211,7 +211,7 @@ class NotAMobileFilter(admin.SimpleListFilter):
 
 
 @admin.register(OptOut)
-class OptOutAdmin(ExactSearchMixin, admin.ModelAdmin):
+class OptOutAdmin(WorkerBannerMixin, ExactSearchMixin, admin.ModelAdmin):
     form = OptOutForm
     list_display = ("phone", "source", "created_at")
     list_filter = ("source", NotAMobileFilter)
@@ -242,7 +242,7 @@ def replay(modeladmin: RejectedPushAdmin, request: HttpRequest, queryset: QueryS
 
 
 @admin.register(RejectedPush)
-class RejectedPushAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class RejectedPushAdmin(WorkerBannerMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("created_at", "reason", "remote_addr", "kind", "truncated", "replayed_at")
     list_filter = ("truncated", "kind")
     search_fields = ("reason", "body")

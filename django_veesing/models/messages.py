@@ -79,8 +79,8 @@ class Message(models.Model):
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("message")
-        verbose_name_plural = _("messages")
+        verbose_name = _("text message")
+        verbose_name_plural = _("text messages")
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["batch", "phone"], name="veesing_message_batch"),

@@ -31,7 +31,7 @@ class Receipt(models.Model):
         null=True,
         blank=True,
         related_name="receipts",
-        verbose_name=_("message"),
+        verbose_name=_("text message"),
     )
     raw = models.JSONField(_("as pushed"), default=dict)
     created_at = models.DateTimeField(_("stored"), default=clock.now, editable=False)
@@ -75,7 +75,7 @@ class Reply(models.Model):
         null=True,
         blank=True,
         related_name="replies",
-        verbose_name=_("message"),
+        verbose_name=_("text message"),
     )
     campaign = models.ForeignKey(
         "django_veesing.Campaign",
