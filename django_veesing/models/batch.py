@@ -11,7 +11,25 @@ from .choices import BatchState, RecipientStatus
 from .recipient import Recipient
 
 
-class Batch(models.Model):
+class ProviderCall(models.Model):
+    """What every batch records of its one call to the provider: its state, how many
+    numbers, who claimed it when, and what the provider answered."""
+
+    state = models.CharField(_("state"), max_length=16, choices=BatchState.choices, default=BatchState.CLAIMED)
+    size = models.PositiveIntegerField(_("numbers"), default=0)
+    task_id = models.CharField(_("task id"), max_length=64, blank=True, db_index=True)
+    success_count = models.PositiveIntegerField(_("accepted by the provider"), null=True, blank=True)
+    remain_point = models.BigIntegerField(_("balance after"), null=True, blank=True)
+    message = models.TextField(_("provider's message"), blank=True)
+    claimed_by = models.CharField(_("claimed by"), max_length=200, blank=True)
+    claimed_at = models.DateTimeField(_("claimed"), default=clock.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Batch(ProviderCall):
     """One call to the provider: claimed in the database before it, settled right after.
 
     Its numbers are the recipients linked to it (``recipients``), all with ids from
@@ -26,15 +44,6 @@ class Batch(models.Model):
     campaign = models.ForeignKey(
         "django_veesing.Campaign", models.CASCADE, related_name="batches", verbose_name=_("campaign"), db_index=False
     )
-    state = models.CharField(_("state"), max_length=16, choices=BatchState.choices, default=BatchState.CLAIMED)
-    size = models.PositiveIntegerField(_("numbers"), default=0)
-    task_id = models.CharField(_("task id"), max_length=64, blank=True, db_index=True)
-    success_count = models.PositiveIntegerField(_("accepted by the provider"), null=True, blank=True)
-    remain_point = models.BigIntegerField(_("balance after"), null=True, blank=True)
-    message = models.TextField(_("provider's message"), blank=True)
-    claimed_by = models.CharField(_("claimed by"), max_length=200, blank=True)
-    claimed_at = models.DateTimeField(_("claimed"), default=clock.now)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     first_id = models.BigIntegerField(_("first recipient id"), null=True, blank=True, editable=False)
     last_id = models.BigIntegerField(_("last recipient id"), null=True, blank=True, editable=False)
 

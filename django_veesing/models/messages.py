@@ -8,25 +8,17 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import clock
-from .choices import BatchState, CampaignKind, MessageStatus
+from .batch import ProviderCall
+from .choices import CampaignKind, MessageStatus
 
 
-class MessageBatch(models.Model):
+class MessageBatch(ProviderCall):
     """One call to the provider for messages of one text, kind and account: claimed in the
     database before it, settled right after (as a campaign's ``Batch``)."""
 
     account = models.CharField(_("account"), max_length=64)
     kind = models.CharField(_("kind"), max_length=16, choices=CampaignKind.choices)
     text = models.TextField(_("text as sent"))
-    state = models.CharField(_("state"), max_length=16, choices=BatchState.choices, default=BatchState.CLAIMED)
-    size = models.PositiveIntegerField(_("numbers"), default=0)
-    task_id = models.CharField(_("task id"), max_length=64, blank=True, db_index=True)
-    success_count = models.PositiveIntegerField(_("accepted by the provider"), null=True, blank=True)
-    remain_point = models.BigIntegerField(_("balance after"), null=True, blank=True)
-    message = models.TextField(_("provider's message"), blank=True)
-    claimed_by = models.CharField(_("claimed by"), max_length=200, blank=True)
-    claimed_at = models.DateTimeField(_("claimed"), default=clock.now)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("message batch")
