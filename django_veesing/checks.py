@@ -268,7 +268,7 @@ def _trial_numbers(config: dict[str, Any]) -> Iterable[CheckMessage]:
             yield Error(f"VEESING['TRIAL_NUMBERS'] has {number!r}: {reason.code}.", hint=hint, id="veesing.E014")
 
 
-ACCOUNT_KEYS = {"APP_ID", "APP_KEY", "API_URL"}
+ACCOUNT_KEYS = {"APP_ID", "APP_KEY", "API_URL", "VERIFY_TEMPLATE_ID"}
 
 
 def _accounts(config: dict[str, Any]) -> Iterable[CheckMessage]:
@@ -305,10 +305,10 @@ def _kind_accounts(config: dict[str, Any]) -> Iterable[CheckMessage]:
     configured = config.get("ACCOUNTS")
     accounts: dict[str, Any] = configured if isinstance(configured, dict) else {}
     for kind, account in chosen.items():
-        if kind not in CampaignKind.values:
+        if kind not in [*CampaignKind.values, "verification"]:
             yield Error(
                 f"VEESING['KIND_ACCOUNTS'] names an unknown kind {kind!r}.",
-                hint=f"Kinds: {', '.join(CampaignKind.values)}.",
+                hint=f"Kinds: {', '.join(CampaignKind.values)}, verification.",
                 id="veesing.E016",
             )
         if account != "default" and account not in accounts:

@@ -53,6 +53,16 @@ DEFAULTS: dict[str, Any] = {
     # The app's clock (``django_veesing.clock``): None for Django's timezone.now, or a
     # callable returning an aware datetime (or its dotted path), e.g. a test's FakeClock.
     "CLOCK": None,
+    # Verification codes (``django_veesing.verification``).
+    "VERIFY_TEMPLATE_ID": "",  # the default account's approved template; "" sends VERIFY_TEXT by group send
+    "VERIFY_TEXT": "您的验证码是{code}，{minutes}分钟内有效，请勿告诉他人。",
+    "CODE_LENGTH": 6,  # digits, 4 to 8
+    "CODE_TTL": 300,  # seconds a code stays valid
+    "CODE_MAX_TRIES": 5,  # wrong tries that kill a code
+    "CODE_NUMBER_DAILY_LIMIT": 10,  # codes a number may receive in 24 hours (and one a minute)
+    "CODE_IP_HOURLY_LIMIT": 20,  # codes one client address may ask for in an hour
+    "CODE_SITE_MINUTE_LIMIT": 60,  # codes the whole site may send in a minute (SMS-pumping fraud)
+    "USER_PHONE_FIELD": "phone",  # the user model's field the login backend matches
 }
 
 
@@ -67,6 +77,7 @@ class Account:
     app_id: str
     app_key: str = field(repr=False)
     api_url: str
+    verify_template_id: str = ""
 
 
 class VeesingSettings:
@@ -96,12 +107,14 @@ class VeesingSettings:
     def ACCOUNTS(self) -> dict[str, Account]:
         """Every account by name; "default" is ``APP_ID``/``APP_KEY`` unless ``ACCOUNTS`` names it."""
         configured = self.get("ACCOUNTS") or {}
-        accounts = {DEFAULT_ACCOUNT: Account(DEFAULT_ACCOUNT, self.APP_ID, self.APP_KEY, self.API_URL)}
+        template = str(self.get("VERIFY_TEMPLATE_ID") or "")
+        accounts = {DEFAULT_ACCOUNT: Account(DEFAULT_ACCOUNT, self.APP_ID, self.APP_KEY, self.API_URL, template)}
         for name, values in configured.items():
             values = values if isinstance(values, dict) else {}
             api_url = str(values.get("API_URL") or self.API_URL).rstrip("/")
             app_id, app_key = str(values.get("APP_ID") or ""), str(values.get("APP_KEY") or "")
-            accounts[str(name)] = Account(str(name), app_id, app_key, api_url)
+            template = str(values.get("VERIFY_TEMPLATE_ID") or "")
+            accounts[str(name)] = Account(str(name), app_id, app_key, api_url, template)
         return accounts
 
     def account(self, name: str | None = None) -> Account:
@@ -194,6 +207,36 @@ class VeesingSettings:
     @property
     def PREPARED_STATEMENTS(self) -> bool:
         return bool(self.get("PREPARED_STATEMENTS"))
+
+    @property
+    def VERIFY_TEXT(self) -> str:
+        return str(self.get("VERIFY_TEXT"))
+
+    @property
+    def CODE_LENGTH(self) -> int:
+        return int(self.get("CODE_LENGTH"))
+
+    @property
+    def CODE_TTL(self) -> dt.timedelta:
+        return dt.timedelta(seconds=float(self.get("CODE_TTL")))
+
+    @property
+    def CODE_MAX_TRIES(self) -> int:
+        return int(self.get("CODE_MAX_TRIES"))
+
+    @property
+    def CODE_LIMITS(self) -> dict[str, int]:
+        """The throttles of verification codes: per number a day, per address an hour, the
+        site a minute."""
+        return {
+            "number_day": int(self.get("CODE_NUMBER_DAILY_LIMIT")),
+            "ip_hour": int(self.get("CODE_IP_HOURLY_LIMIT")),
+            "site_minute": int(self.get("CODE_SITE_MINUTE_LIMIT")),
+        }
+
+    @property
+    def USER_PHONE_FIELD(self) -> str:
+        return str(self.get("USER_PHONE_FIELD"))
 
     @property
     def CELERY_FAN_OUT(self) -> int:

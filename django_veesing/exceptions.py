@@ -165,6 +165,17 @@ class CampaignStateError(VeesingError):
     """The campaign is not in a state that allows this (e.g. adding numbers once sent)."""
 
 
+class TooManyCodes(VeesingError):
+    """A verification code refused by a throttle: ``retry_after`` says in how many seconds
+    one may be asked for again; ``limit`` which throttle (``number_minute``, ``number_day``,
+    ``ip_hour``, ``site_minute``)."""
+
+    def __init__(self, message: str, *, retry_after: int, limit: str) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.limit = limit
+
+
 class ContentError(VeesingError, ValueError):
     """The text breaks the content rules; ``problems`` lists every message."""
 

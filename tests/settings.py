@@ -65,4 +65,5 @@ VEESING = {
     "BATCH_SIZE": int(os.environ.get("VEESING_BATCH_SIZE", "1000")),
     "TIMEOUT": float(os.environ.get("VEESING_TIMEOUT", "10")),
     "CALLBACK_TOKEN": "test-callback-token-0123456789",
+    "CODE_SITE_MINUTE_LIMIT": int(os.environ.get("VEESING_CODE_SITE_MINUTE_LIMIT", "60")),
 }

@@ -176,7 +176,8 @@ MARKETING = {"APP_ID": "MK000000", "APP_KEY": "MKKEY0000000"}
     "accounts,kinds,expected",
     [
         ({"marketing": MARKETING}, {"marketing": "marketing"}, []),
-        ({"marketing": MARKETING}, {"verification": "default"}, ["veesing.E016"]),  # no such kind (yet)
+        ({"marketing": MARKETING}, {"verification": "marketing"}, []),
+        ({"marketing": MARKETING}, {"otp": "default"}, ["veesing.E016"]),  # no such kind
         ({}, {"marketing": "marketing"}, ["veesing.E016"]),  # no such account
         ({"marketing": {"APP_ID": "MK000000"}}, {}, ["veesing.E015"]),  # no key
         ({"marketing": {**MARKETING, "APPKEY": "x"}}, {}, ["veesing.E015"]),  # a typo

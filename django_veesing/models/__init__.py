@@ -3,7 +3,7 @@
 ``campaign``: campaigns; ``counts``: their counts by status; ``recipient``: their numbers
 and the opt-outs; ``batch``: the provider calls; ``pushes``: receipts, replies, rejected
 pushes; ``jobs``: imports and worker heartbeats; ``trials``: trial sends; ``messages``:
-messages from code and stopped accounts; ``choices``: the statuses.
+messages from code and stopped accounts; ``verification``: codes; ``choices``: the statuses.
 """
 
 from .batch import Batch, rows_of
@@ -17,6 +17,7 @@ from .choices import (
     OptOutSource,
     RecipientStatus,
     TrialState,
+    VerificationState,
 )
 from .counts import COUNT_SLOTS, COUNTED, CampaignCount, CampaignManager, count_slot, move_counts, upsert_counts
 from .jobs import ImportJob, WorkerHeartbeat
@@ -24,6 +25,7 @@ from .messages import AccountHold, Message, MessageBatch
 from .pushes import Receipt, RejectedPush, Reply
 from .recipient import OptOut, Recipient
 from .trials import TrialSend
+from .verification import VerificationCode
 
 __all__ = [
     "COUNTED",
@@ -53,6 +55,8 @@ __all__ = [
     "Reply",
     "TrialSend",
     "TrialState",
+    "VerificationCode",
+    "VerificationState",
     "WorkerHeartbeat",
     "count_slot",
     "move_counts",

@@ -56,6 +56,13 @@ class TrialState(models.TextChoices):
     UNCERTAIN = "uncertain", _("uncertain (the answer was lost)")
 
 
+class VerificationState(models.TextChoices):
+    SENDING = "sending", _("sending")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed (not sent)")
+    UNCERTAIN = "uncertain", _("uncertain (the answer was lost)")
+
+
 class OptOutSource(models.TextChoices):
     REPLY = "reply", _("reply")
     ADMIN = "admin", _("admin")

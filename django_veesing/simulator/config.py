@@ -32,6 +32,10 @@ class SimulatorConfig:
     per_number_daily_cap: int = _opt(0, "sends per number per China day (0: no cap)")
     account_daily_cap: int = _opt(0, "numbers per account per China day (0: no cap)")
     return_status: str = _opt("1 ", "returnStatus of a success: '1 ' as documented, or '1'")
+    templates: tuple[str, ...] = _opt(
+        ("36=您的验证码是{1}，5分钟内有效",), "verification templates served, as id=text with {1}, {2} … for the values"
+    )
+    verify_status: str = _opt("2000", "returnStatus of a verification code sent: '2000' (the provider's sample) or '1'")
     # Pushes.
     callback_url: str | None = _opt(None, "address that receives delivery receipts")
     reply_callback_url: str | None = _opt(None, "address that receives replies (default: --callback-url)")

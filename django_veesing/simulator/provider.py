@@ -34,6 +34,7 @@ SAME_NUMBER_MINUTE = "相同手机号码一分钟之内只可发送一次"
 ACCOUNT_DAILY_CAP = "当日发送量已超出最大发送限制"
 UNKNOWN = "未知原因，请联系客服"
 IP_REFUSED = "IP受限"
+NO_TEMPLATE = "模板不存在或者未通过"
 BAD_PARAMETER = "参数错误"  # the document's own example, outside its tables
 
 TASK_ID_ALPHABET = string.ascii_uppercase + string.digits
@@ -52,6 +53,7 @@ class Outcome:
     numbers: list[str] = field(default_factory=list)
     accepted: bool = False
     events: list[Event] = field(default_factory=list)
+    text: str = ""  # a verification code's text, as the phone shows it
 
     @property
     def message(self) -> str:
@@ -106,6 +108,39 @@ class Provider:
             if refusal:
                 return self.refusal(refusal, numbers)
             return self._accept(unique, fields["content"], send_at)
+
+    def verify_code(self, fields: dict[str, str], remote: str) -> Outcome:
+        """A verification code: one number, an approved template, its values (2–8 digits each)."""
+        missing = [k for k in ("appId", "appKey", "phone", "templateId", "variables") if not fields.get(k)]
+        if missing:
+            return self.refusal(MISSING)
+        refusal = self._refuse_caller(fields, remote)
+        if refusal:
+            return self.refusal(refusal)
+        phone = fields["phone"].strip()
+        if not is_mainland_mobile(phone):  # one number only: "a,b" is not one
+            return self.refusal(BAD_NUMBER)
+        template = self.templates.get(fields["templateId"].strip())
+        if template is None:
+            return self.refusal(NO_TEMPLATE, [phone])
+        values = fields["variables"].split(";")
+        if any(not (value.isascii() and value.isdigit() and 2 <= len(value) <= 8) for value in values):
+            return self.refusal(BAD_PARAMETER, [phone])
+        text = template
+        for n, value in enumerate(values, start=1):
+            text = text.replace(f"{{{n}}}", value)
+        with self._lock:
+            refusal = self._refuse_numbers([phone], text)
+            if refusal:
+                return self.refusal(refusal, [phone])
+            outcome = self._accept([phone], text, 0.0)
+        outcome.body["returnStatus"] = self.config.verify_status
+        outcome.text = text
+        return outcome
+
+    @property
+    def templates(self) -> dict[str, str]:
+        return dict(entry.partition("=")[::2] for entry in self.config.templates)
 
     # -- refusals ----------------------------------------------------------------------
 

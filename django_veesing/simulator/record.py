@@ -48,6 +48,7 @@ class Record:
         self.receipts: dict[tuple[str, str], dict[str, str]] = {}  # (taskid, mobile) -> receipt
         self.replies: list[dict[str, str]] = []
         self.pushes: list[PushRecord] = []
+        self.codes: list[tuple[str, str]] = []  # (phone, text as shown) of each verification code sent
 
     def request(self, record: RequestRecord, numbers: list[str], accepted: bool) -> None:
         with self._lock:
@@ -57,6 +58,16 @@ class Record:
                 self.accepted.update(numbers)
                 self.tasks[record.task_id] = numbers
         self._write({"type": "request", **asdict(record)})
+
+    def code(self, phone: str, text: str) -> None:
+        with self._lock:
+            self.codes.append((phone, text))
+        self._write({"type": "code", "phone": phone, "text": text})
+
+    def last_text_to(self, phone: str) -> str | None:
+        """The last verification text ``phone`` received, as it shows it (tests, the demo)."""
+        with self._lock:
+            return next((text for number, text in reversed(self.codes) if number == phone), None)
 
     def event(self, kind: str, fields: dict[str, str]) -> None:
         """The truth: an event the provider produced (pushed once, maybe more)."""
@@ -98,6 +109,7 @@ class Record:
             self.receipts.clear()
             self.replies.clear()
             self.pushes.clear()
+            self.codes.clear()
 
     def _write(self, entry: dict[str, Any]) -> None:
         if not self._path:

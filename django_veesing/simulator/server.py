@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ..exceptions import VeesingError
-from ..provider.protocol import BALANCE_PATH, GROUP_PATH
+from ..provider.protocol import BALANCE_PATH, GROUP_PATH, VERIFY_CODE_PATH
 from ..rules.addresses import is_loopback
 from .config import SimulatorConfig
 from .faults import Fault, Faults
@@ -170,7 +170,7 @@ class Simulator:
             time.sleep(self.config.latency)
         parts = urlsplit(target)
         path = parts.path.rstrip("/")
-        if path not in (GROUP_PATH, BALANCE_PATH):
+        if path not in (GROUP_PATH, BALANCE_PATH, VERIFY_CODE_PATH):
             return Reply.json({"error": f"no such address: {path}"}, status=404)
         if method != "POST" and path != BALANCE_PATH:
             return Reply.json({"error": f"{method} not allowed"}, status=405)
@@ -180,7 +180,7 @@ class Simulator:
         except UnicodeDecodeError:
             fields = None
         provider = self.account(fields.get("appId", "") if fields else "")
-        call = provider.group if path == GROUP_PATH else provider.balance_call
+        call = {GROUP_PATH: provider.group, VERIFY_CODE_PATH: provider.verify_code}.get(path, provider.balance_call)
         fault = self.faults.draw(path)
         outcome = None
         if fields is None:
@@ -237,6 +237,8 @@ class Simulator:
             fault=fault.kind if fault else None,
         )
         self.record.request(record, numbers, accepted=bool(outcome and outcome.accepted))
+        if outcome and outcome.accepted and outcome.text:
+            self.record.code(numbers[0], outcome.text)
 
 
 class _Server(ThreadingHTTPServer):
