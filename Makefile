@@ -42,12 +42,15 @@ demo: export VEESING_APP_ID ?= veesing-demo
 demo: export VEESING_APP_KEY ?= veesing-demo-key
 demo: export VEESING_API_URL ?= http://127.0.0.1:$(SIM_PORT)
 demo: export VEESING_CALLBACK_TOKEN ?= demo-callback-token-change-me
+demo: export VEESING_VERIFY_TEMPLATE_ID ?= 36
 demo: $(VENV)/.installed-example
 	$(PY) manage.py migrate --noinput
 	$(PY) example_project/demo_admin.py
 	@echo "Open http://127.0.0.1:$(DEMO_PORT)/admin/ — the simulator answers on $(VEESING_API_URL)"
+	@echo "Phone login with a verification code: http://127.0.0.1:$(DEMO_PORT)/demo/login/"
+	@mkdir -p var && rm -f var/sim.jsonl
 	@trap 'kill 0' INT TERM EXIT; \
-	$(PY) manage.py veesing_simulator --port $(SIM_PORT) \
+	$(PY) manage.py veesing_simulator --port $(SIM_PORT) --record-path var/sim.jsonl \
 		--callback http://127.0.0.1:$(DEMO_PORT)/veesing/callback/$(VEESING_CALLBACK_TOKEN)/ & \
 	$(PY) manage.py veesing_send --loop --interval 2 & \
 	$(PY) manage.py runserver --noreload 127.0.0.1:$(DEMO_PORT)

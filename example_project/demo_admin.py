@@ -21,3 +21,7 @@ user.is_staff = user.is_superuser = True
 user.set_password(PASSWORD)
 user.save()
 print(f"Admin login for the demo: user {USERNAME!r}, password {PASSWORD!r}")
+
+PHONE_USER = os.environ.get("DEMO_PHONE_USER", "13800138000")
+get_user_model().objects.get_or_create(username=PHONE_USER)
+print(f"Phone login for the demo: /demo/login/ as {PHONE_USER} (the code is read from the simulator's record)")

@@ -50,7 +50,7 @@ WSGI_APPLICATION = "example_project.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "example_project" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -85,9 +85,17 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 # the app's warnings (veesing.W001, veesing.W002) instead of failing.
 VEESING = {
     key: env(f"VEESING_{key}")
-    for key in ("APP_ID", "APP_KEY", "API_URL", "CALLBACK_TOKEN")
+    for key in ("APP_ID", "APP_KEY", "API_URL", "CALLBACK_TOKEN", "VERIFY_TEMPLATE_ID")
     if env(f"VEESING_{key}", default="")
 }
+
+# The demo's phone login (/demo/login/): a user whose username is a mobile number logs in
+# with a verification code.
+VEESING["USER_PHONE_FIELD"] = "username"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "django_veesing.verification.backends.PhoneCodeBackend",
+]
 
 LOGGING = {
     "version": 1,

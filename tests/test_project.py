@@ -53,3 +53,35 @@ def test_example_project_refuses_plain_http_outside_debug():
     result = run_example("check", "--deploy", env=env)
     assert result.returncode != 0
     assert "veesing.E004" in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_demo_phone_login_reads_the_code_from_the_simulators_record(client, settings, tmp_path, monkeypatch):
+    import re
+
+    from django.contrib.auth.models import User
+
+    from django_veesing.simulator import Simulator
+    from example_project import views
+
+    record = tmp_path / "sim.jsonl"
+    monkeypatch.setattr(views, "RECORD", record)
+    settings.ROOT_URLCONF = "example_project.urls"
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [ROOT / "example_project" / "templates"]}]
+    settings.AUTHENTICATION_BACKENDS = [
+        "django.contrib.auth.backends.ModelBackend",
+        "django_veesing.verification.backends.PhoneCodeBackend",
+    ]
+    User.objects.create_user("13800138000")
+    with Simulator(record_path=str(record)) as simulator:
+        settings.VEESING = {
+            **settings.VEESING,
+            "API_URL": simulator.url,
+            "USER_PHONE_FIELD": "username",
+            "VERIFY_TEMPLATE_ID": "36",  # as make demo sets it: the simulator's template
+        }
+        page = client.post("/demo/login/", {"phone": "13800138000", "send": ""}).content.decode()
+        code = re.search(r"您的验证码是(\d{6})", page).group(1)
+        page = client.post("/demo/login/", {"phone": "13800138000", "code": code}).content.decode()
+    assert "已登录：13800138000" in page
+    assert client.get("/demo/login/").context["user"].username == "13800138000"
