@@ -22,6 +22,9 @@ E014      ``TRIAL_NUMBERS`` not a list of at most 10 mainland mobile numbers
 E015      ``ACCOUNTS`` not a dict of named accounts, each with its ``APP_ID`` and ``APP_KEY``
           (and an https ``API_URL``, if it has its own)
 E016      ``KIND_ACCOUNTS`` names a kind the app does not know, or an account ``ACCOUNTS`` lacks
+E017      ``VERIFY_TEXT`` (once set) has no ``{code}``, or, signed, breaks the content rules
+E018      ``CODE_LENGTH`` not 4–8, or ``CODE_TTL``, ``CODE_MAX_TRIES`` or a ``CODE_…_LIMIT`` not a
+          positive whole number
 ========  =================================================================
 """
 
@@ -78,6 +81,8 @@ def check_veesing_settings(app_configs: Any = None, **kwargs: Any) -> list[Check
         _trial_numbers,
         _accounts,
         _kind_accounts,
+        _verify_text,
+        _code_numbers,
     ):
         messages.extend(check(config))
     return messages
@@ -316,4 +321,46 @@ def _kind_accounts(config: dict[str, Any]) -> Iterable[CheckMessage]:
                 f"VEESING['KIND_ACCOUNTS'][{kind!r}] is {account!r}, which VEESING['ACCOUNTS'] does not name.",
                 hint="Add the account to VEESING['ACCOUNTS'], or use \"default\".",
                 id="veesing.E016",
+            )
+
+
+def _verify_text(config: dict[str, Any]) -> Iterable[CheckMessage]:
+    """Checked once a project sets it (codes sent by group send need it signed)."""
+    from .rules.content import check as check_content
+
+    if "VERIFY_TEXT" not in config:
+        return
+    text = config["VERIFY_TEXT"]
+    hint = 'For example "您的验证码是{code}，{minutes}分钟内有效。"'
+    if not isinstance(text, str) or "{code}" not in text:
+        yield Error(
+            f"VEESING['VERIFY_TEXT'] must be a text with {{code}}; it is {text!r}.", hint=hint, id="veesing.E017"
+        )
+        return
+    sample = text.replace("{code}", "123456").replace("{minutes}", "5")
+    report = check_content(sample, marketing=False, default_signature=str(config.get("SIGNATURE") or ""))
+    if not report.ok and not (config.get("VERIFY_TEMPLATE_ID") or ""):
+        yield Error(
+            f"VEESING['VERIFY_TEXT'] breaks the content rules: {' '.join(report.messages())}",
+            hint="Set SIGNATURE, or sign the text, or send codes through an approved VERIFY_TEMPLATE_ID.",
+            id="veesing.E017",
+        )
+
+
+CODE_RANGES = {
+    "CODE_LENGTH": (4, 8),
+    "CODE_TTL": (30, 86_400),
+    "CODE_MAX_TRIES": (1, 100),
+    "CODE_NUMBER_DAILY_LIMIT": (1, 1_000),
+    "CODE_IP_HOURLY_LIMIT": (1, 1_000_000),
+    "CODE_SITE_MINUTE_LIMIT": (1, 1_000_000),
+}
+
+
+def _code_numbers(config: dict[str, Any]) -> Iterable[CheckMessage]:
+    for key, (low, high) in CODE_RANGES.items():
+        value = config.get(key, DEFAULTS[key])
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            yield Error(
+                f"VEESING[{key!r}] must be a whole number from {low} to {high}; it is {value!r}.", id="veesing.E018"
             )

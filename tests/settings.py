@@ -66,4 +66,5 @@ VEESING = {
     "TIMEOUT": float(os.environ.get("VEESING_TIMEOUT", "10")),
     "CALLBACK_TOKEN": "test-callback-token-0123456789",
     "CODE_SITE_MINUTE_LIMIT": int(os.environ.get("VEESING_CODE_SITE_MINUTE_LIMIT", "60")),
+    "SIGNATURE": os.environ.get("VEESING_SIGNATURE", ""),
 }

@@ -193,3 +193,20 @@ def test_accounts_and_which_kind_uses_which(settings, accounts, kinds, expected)
 def test_an_account_check_never_shows_its_key(settings):
     settings.VEESING = {**GOOD, "ACCOUNTS": {"marketing": {"APP_ID": "MK", "APP_KEY": "s3cret-key", "X": 1}}}
     assert all("s3cret-key" not in f"{m.msg} {m.hint}" for m in check_veesing_settings())
+
+
+@pytest.mark.parametrize(
+    "extra,expected",
+    [
+        ({"VERIFY_TEXT": "您的验证码是{code}", "SIGNATURE": "【维信测试】"}, []),
+        ({"VERIFY_TEXT": "【维信测试】您的验证码是{code}"}, []),
+        ({"VERIFY_TEXT": "【维信测试】您的验证码"}, ["veesing.E017"]),  # no {code}
+        ({"VERIFY_TEXT": "您的验证码是{code}"}, ["veesing.E017"]),  # unsigned
+        ({"VERIFY_TEXT": "您的验证码是{code}", "VERIFY_TEMPLATE_ID": "36"}, []),  # the template is used
+        ({"CODE_LENGTH": 3}, ["veesing.E018"]),
+        ({"CODE_TTL": 0}, ["veesing.E018"]),
+        ({"CODE_SITE_MINUTE_LIMIT": "60"}, ["veesing.E018"]),
+    ],
+)
+def test_verification_code_settings(settings, extra, expected):
+    assert ids(settings, {**GOOD, **extra}) == expected

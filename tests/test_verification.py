@@ -10,7 +10,7 @@ import re
 import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
-from hypothesis import given
+from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
@@ -200,3 +200,27 @@ def test_the_admin_shows_a_code_row_but_never_the_code(templated, admin_client):
     ):
         page = admin_client.get(address).content.decode()
         assert PHONE in page and code not in page.replace(PHONE, "") and row.digest not in page
+
+
+def test_an_unsigned_text_is_refused_before_anything(simulator, clock):
+    from django_veesing.exceptions import ContentError
+
+    with pytest.raises(ContentError, match="signature"):
+        verification.start(PHONE)
+    assert not VerificationCode.objects.exists() and not simulator.record.requests
+
+
+@hypothesis_settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(code=st.text("0123456789", min_size=6, max_size=6), guess=st.text(max_size=12))
+def test_check_passes_the_code_itself_once_and_nothing_else(clock, code, guess):
+    VerificationCode.objects.all().delete()
+    VerificationCode.objects.create(
+        phone=PHONE,
+        digest=digest(PHONE, "login", code),
+        account="default",
+        state="sent",
+        expires_at=clock() + dt.timedelta(minutes=5),
+    )
+    right = guess.strip() == code
+    assert verification.check(PHONE, guess) is right
+    assert verification.check(PHONE, code) is (not right)  # a right code is used up at once

@@ -54,6 +54,7 @@ def run_all(simulator, calls):
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "DATABASE_URL": database_url(),
         "VEESING_API_URL": simulator.url,
+        "VEESING_SIGNATURE": "【维信测试】",  # codes go by group send here: signed
     }
     start = time.time() + 3  # every process set up and waiting by then
     processes = [

@@ -20,9 +20,10 @@ from django.utils.crypto import salted_hmac
 from .. import clock
 from ..conf import veesing_settings
 from ..db.locks import serialise
-from ..exceptions import TransportError, VeesingError
+from ..exceptions import ContentError, TransportError, VeesingError
 from ..models import VerificationCode, VerificationState
 from ..provider.client import SendResult, VeesingClient
+from ..rules import content
 from ..rules.content import with_signature
 from ..rules.phones import InvalidPhone, normalise
 from .throttles import wait_for
@@ -48,6 +49,10 @@ def start(phone: str, purpose: str = "login", *, client_ip: str | None = None) -
     provider's error (a ``TransportError`` whose ``maybe_sent`` says the phone may have it)."""
     number = normalise(phone)
     account = veesing_settings.account(veesing_settings.account_for_kind(KIND))
+    if not account.verify_template_id:  # by group send: the text must meet the content rules
+        report = content.check(code_text("0" * veesing_settings.CODE_LENGTH), marketing=False)
+        if not report.ok:
+            raise ContentError(report.messages())
     code = new_code()
     now = clock.now()
     with transaction.atomic():

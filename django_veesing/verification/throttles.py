@@ -27,14 +27,16 @@ class Wait:
     seconds: int
 
     def error(self) -> TooManyCodes:
+        figures = {"seconds": self.seconds}
         messages = {
-            "number_minute": _("A code was sent to this number less than a minute ago."),
-            "number_day": _("This number has received as many codes as it may in a day."),
-            "ip_hour": _("Too many codes were asked for from this address in the last hour."),
-            "site_minute": _("Too many codes are being sent right now."),
+            "number_minute": _(
+                "A code was sent to this number less than a minute ago; try again in %(seconds)d seconds."
+            ),
+            "number_day": _("This number has had as many codes as it may in a day; try again in %(seconds)d seconds."),
+            "ip_hour": _("Too many codes were asked for from this address; try again in %(seconds)d seconds."),
+            "site_minute": _("Too many codes are being sent right now; try again in %(seconds)d seconds."),
         }
-        message = messages[self.limit] + " " + _("Try again in %(seconds)d seconds.") % {"seconds": self.seconds}
-        return TooManyCodes(message, retry_after=self.seconds, limit=self.limit)
+        return TooManyCodes(messages[self.limit] % figures, retry_after=self.seconds, limit=self.limit)
 
 
 def wait_for(phone: str, client_ip: str | None, now: dt.datetime) -> Wait | None:

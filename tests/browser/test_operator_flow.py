@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from django_veesing.models import Campaign, CampaignStatus, OptOut
 from django_veesing.rules.schedule import CHINA
@@ -72,17 +73,18 @@ def test_operator_flow(browser, live_server, simulator, settings, language):
     numbers = [str(13800000000 + i) for i in range(20)]
     page.fill("#id_pasted", "\n".join(numbers) + "\n+86 138 0000 0000\nnot-a-number")
     page.click("#veesing-load-submit")
-    assert texts["added"] in page.locator("#veesing-import-result").inner_text()
+    expect(page.locator("#veesing-import-result")).to_contain_text(texts["added"])
     page.screenshot(path=str(shots / "2-numbers.png"))
 
     # Send through the confirmation page.
     page.goto(live_server.url + reverse("admin:django_veesing_campaign_change", args=[campaign.pk]))
     page.click("#veesing-send")
-    assert page.locator("#summary-numbers").inner_text() == "20"
-    assert page.locator("#summary-billed").inner_text() == "20"
-    assert "回T退订" in page.locator("#veesing-preview").inner_text()
+    expect(page.locator("#summary-numbers")).to_have_text("20")
+    expect(page.locator("#summary-billed")).to_have_text("20")
+    expect(page.locator("#veesing-preview")).to_contain_text("回T退订")
     page.screenshot(path=str(shots / "3-confirm.png"))
     page.click("#veesing-confirm")
+    expect(page.locator(".messagelist")).to_be_visible()  # back on the campaign's page
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SCHEDULED
 
@@ -113,8 +115,8 @@ def test_operator_flow(browser, live_server, simulator, settings, language):
     page.goto(live_server.url + reverse("admin:django_veesing_optout_add"))
     page.fill("#id_phone", "13800000005")
     page.click("input[name=_save]")
+    expect(page.locator("#result_list")).to_contain_text("13800000005")
     assert OptOut.objects.filter(phone="13800000005", source="admin").exists()
-    assert "13800000005" in page.locator("#result_list").inner_text()
     page.screenshot(path=str(shots / "6-opt-outs.png"))
     context.close()
 
