@@ -162,6 +162,24 @@ def test_reconcile_settles_an_uncertain_batch_from_its_receipts(client, make_cam
     assert recipient("13900139000").status == RecipientStatus.SUBMITTED
 
 
+@pytest.mark.parametrize("ours", ["trial", "code"])
+def test_reconcile_never_takes_a_trial_or_a_codes_receipt_for_an_uncertain_batch(client, make_campaign, clock, ours):
+    from django_veesing.models import TrialSend, VerificationCode
+
+    campaign = make_campaign(["13800138000"])
+    batch = Batch.objects.create(campaign=campaign, size=1, state=BatchState.UNCERTAIN)
+    Recipient.objects.filter(campaign=campaign).update(batch=batch)
+    if ours == "trial":
+        TrialSend.objects.create(campaign=campaign, phones="13800138000", text="t", task_id="OURS", state="submitted")
+    else:
+        VerificationCode.objects.create(phone="13800138000", account="default", task_id="OURS", expires_at=clock())
+    push(client, receipt(task="OURS"))
+    clock.advance(minutes=10)
+    assert reconcile().batches_found == 0
+    batch.refresh_from_db()
+    assert batch.state == BatchState.UNCERTAIN  # still for an operator to decide
+
+
 def test_reply_is_linked_by_task_and_phone(client, sent):
     assert push(client, reply()).status_code == 200
     stored = Reply.objects.get()

@@ -286,6 +286,7 @@ def test_app_key_never_appears_in_logs_errors_or_reprs(simulator, closed_port, c
     client = VeesingClient("test-app-id", SECRET, api_url=simulator.url, timeout=0.3)
     texts += [repr(client), str(vars(client))]
     client.send([PHONE], TEXT)
+    client.send_code("13700137000", "36", ["123456"])
     client.balance()
     simulator.inject("raw", next_n=1, body=refusal("账号或密码错误"))
     simulator.inject("http_error", next_n=1)
@@ -307,3 +308,16 @@ def test_app_key_never_appears_in_logs_errors_or_reprs(simulator, closed_port, c
     assert any("django_veesing" in r.name for r in records)
     for text in logged + texts:
         assert SECRET not in text
+
+
+def test_the_keys_of_named_accounts_never_appear_in_reprs_or_errors(settings, simulator):
+    from django_veesing.conf import veesing_settings
+
+    key = "marketing-key-S3CRET-77"
+    settings.VEESING = {**settings.VEESING, "ACCOUNTS": {"marketing": {"APP_ID": "mk", "APP_KEY": key}}}
+    client = VeesingClient.from_settings("marketing")
+    texts = [repr(veesing_settings.ACCOUNTS), str(veesing_settings.account("marketing")), repr(client)]
+    with pytest.raises(exc.AuthenticationError) as info:  # the simulator does not know the account
+        client.balance()
+    texts += [str(info.value), repr(info.value), repr(info.value.response)]
+    assert client.app_id == "mk" and all(key not in text for text in texts)

@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from .. import clock
-from ..models import Batch, BatchState, MessageBatch, Receipt
+from ..models import Batch, BatchState, MessageBatch, Receipt, TrialSend, VerificationCode
 from ..receiving.receipts import link_early_message_receipts, link_early_receipts
 
 EARLY_RECEIPT_AGE = dt.timedelta(minutes=5)
+#: Every record that keeps a task id: a receipt of one of these tasks is never taken as a
+#: sign that an uncertain batch reached the provider.
+KNOWN_TASKS = (Batch, MessageBatch, TrialSend, VerificationCode)
 
 
 @dataclass
@@ -41,12 +44,8 @@ def reconcile(now: dt.datetime | None = None) -> ReconcileReport:
         with transaction.atomic():
             linked = link_early_receipts(task_id) + link_early_message_receipts(task_id)
         report.linked += linked
-        if (
-            linked
-            or Batch.objects.filter(task_id=task_id).exists()
-            or MessageBatch.objects.filter(task_id=task_id).exists()
-        ):
-            continue
+        if linked or any(model.objects.filter(task_id=task_id).exists() for model in KNOWN_TASKS):
+            continue  # a task of ours: a trial send's or a code's receipts match no number
         unmatched = Receipt.objects.filter(task_id=task_id, recipient__isnull=True)
         if unmatched.filter(created_at__gt=now - EARLY_RECEIPT_AGE).exists():
             continue  # may simply be early
