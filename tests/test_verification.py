@@ -224,3 +224,14 @@ def test_check_passes_the_code_itself_once_and_nothing_else(clock, code, guess):
     right = guess.strip() == code
     assert verification.check(PHONE, guess) is right
     assert verification.check(PHONE, code) is (not right)  # a right code is used up at once
+
+
+def test_the_endpoints_are_described_in_openapi(client):
+    schema = client.get("/verify/schema/").json()
+    paths = schema["paths"]
+    assert set(paths) == {"/start/", "/check/"}  # relative to where the project includes them
+    assert set(paths["/start/"]["post"]["responses"]) == {"202", "400", "429", "502", "503"}
+    assert set(paths["/check/"]["post"]["responses"]) == {"200", "400"}
+    components = schema["components"]["schemas"]
+    assert {"phone", "purpose"} <= set(components["Start"]["properties"])
+    assert {"phone", "code", "purpose"} <= set(components["Check"]["properties"])

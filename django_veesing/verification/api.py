@@ -9,10 +9,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers, status
 from rest_framework.exceptions import Throttled
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.schemas.openapi import AutoSchema
 from rest_framework.throttling import BaseThrottle
-from rest_framework.views import APIView
 
 from .. import clock
 from ..exceptions import TooManyCodes, TransportError, VeesingError
@@ -75,15 +76,38 @@ def too_many(error: TooManyCodes) -> Response:
     return response
 
 
-class StartView(APIView):
+class Described(AutoSchema):
+    """The OpenAPI description of an endpoint, with the answers it gives."""
+
+    def __init__(self, answers: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.answers = answers
+
+    def get_responses(self, path: str, method: str) -> dict[str, Any]:
+        json_body = {"application/json": {"schema": {"type": "object"}}}
+        return {status_code: {"description": text, "content": json_body} for status_code, text in self.answers.items()}
+
+
+class StartView(GenericAPIView):
     """Send a verification code to a number (202), or say how long to wait (429)."""
 
     authentication_classes: list[Any] = []
     permission_classes: list[Any] = []
     throttle_classes = [CodeThrottle]
+    serializer_class = StartSerializer
+    schema = Described(
+        {
+            "202": "Sent: {expires_at, retry_after}.",
+            "400": "The number (or purpose) is not valid: the field's errors.",
+            "429": "Throttled: {detail, retry_after, limit}, and a Retry-After header.",
+            "502": "The provider refused the code: {detail}.",
+            "503": "The provider's answer was lost: {detail, retry_after}.",
+        },
+        operation_id_base="VerificationStart",
+    )
 
     def post(self, request: Request) -> Response:
-        serializer = StartSerializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
@@ -109,14 +133,19 @@ class StartView(APIView):
         return super().handle_exception(exc)
 
 
-class CheckView(APIView):
+class CheckView(GenericAPIView):
     """Check a code: 200 with ``valid`` true once; 400 with ``valid`` false otherwise."""
 
     authentication_classes: list[Any] = []
     permission_classes: list[Any] = []
+    serializer_class = CheckSerializer
+    schema = Described(
+        {"200": "The code is right: {valid: true}.", "400": "Wrong, used or expired: {valid: false, detail}."},
+        operation_id_base="VerificationCheck",
+    )
 
     def post(self, request: Request) -> Response:
-        serializer = CheckSerializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         if codes.check(data["phone"], data["code"], data["purpose"]):
