@@ -430,3 +430,48 @@ def test_after_counts_each_rules_requests(simulator):
     simulator.inject("http_error", next_n=1, status=500, after=2)
     codes = [post(simulator, "/smsApi/group/getBalance").status_code for _ in range(4)]
     assert codes == [200, 503, 500, 200]
+
+
+def code(sim, phone="13800138000", template="36", variables="123456", **fields):
+    return post(sim, "/smsApi/verifyCode", phone=phone, templateId=template, variables=variables, **fields).json()
+
+
+def test_a_verification_code_fills_its_template_and_is_recorded(simulator, receiver):
+    simulator.configure(callback_url=receiver.url)
+    answer = code(simulator)
+    assert answer["returnStatus"] == "2000" and answer["taskId"]
+    assert simulator.record.last_text_to("13800138000") == "您的验证码是123456，5分钟内有效"
+    assert simulator.wait_for_pushes(10)
+    assert any(push.fields.get("taskid") == answer["taskId"] for push in simulator.record.pushes)  # a receipt
+    simulator.configure(verify_status="1")
+    assert code(simulator, phone="13900139000")["returnStatus"] == "1"
+
+
+@pytest.mark.parametrize(
+    "fields,refusal",
+    [
+        ({"phone": "13800138000,13900139000"}, "手机号码格式不正确"),  # one number a call
+        ({"template": "99"}, "模板不存在或者未通过"),
+        ({"variables": "1"}, "参数错误"),  # 2 to 8 digits
+        ({"variables": "123456789"}, "参数错误"),
+        ({"variables": "12a4"}, "参数错误"),
+        ({"variables": ""}, "缺少参数"),
+    ],
+)
+def test_verification_code_refusals(simulator, fields, refusal):
+    answer = code(simulator, **fields)
+    assert (answer["returnStatus"], answer["message"]) == ("0", refusal)
+    assert not simulator.record.codes
+
+
+def test_a_second_code_within_a_minute_and_a_locked_account_are_refused(simulator):
+    assert code(simulator)["returnStatus"] == "2000"
+    assert code(simulator)["message"] == "相同手机号码一分钟之内只可发送一次"
+    simulator.configure(locked=True)
+    assert code(simulator, phone="13900139000")["message"] == "您的账户已被锁定，请联系您的专属客服"
+
+
+def test_templates_given_at_start():
+    with Simulator(templates=("7=验证码{1}，请在{2}分钟内输入",)) as sim:
+        assert code(sim, template="7", variables="4321;10")["returnStatus"] == "2000"
+        assert sim.record.last_text_to("13800138000") == "验证码4321，请在10分钟内输入"

@@ -235,3 +235,15 @@ def test_the_endpoints_are_described_in_openapi(client):
     components = schema["components"]["schemas"]
     assert {"phone", "purpose"} <= set(components["Start"]["properties"])
     assert {"phone", "code", "purpose"} <= set(components["Check"]["properties"])
+
+
+def test_wrong_codes_from_many_addresses_never_pass_and_kill_the_code(client, templated):
+    assert client.post("/verify/start/", {"phone": PHONE}).status_code == 202
+    code = received(templated)
+    guesses = [f"{n:06d}" for n in range(1, 60) if f"{n:06d}" != code]
+    for n, guess in enumerate(guesses):
+        answer = client.post(
+            "/verify/check/", {"phone": PHONE, "code": guess}, REMOTE_ADDR=f"10.0.{n // 250}.{n % 250}"
+        )
+        assert answer.status_code == 400
+    assert client.post("/verify/check/", {"phone": PHONE, "code": code}, REMOTE_ADDR="10.9.9.9").status_code == 400

@@ -110,3 +110,30 @@ def test_a_viewer_sees_the_lists_and_can_change_nothing(browser, live_server, si
     assert page.locator("select[name=action]").count() == 0  # no resume for a viewer
     shot(page, "messages-viewer")
     page.context.close()
+
+
+def test_verification_codes_are_listed_without_the_code(browser, live_server, simulator, settings):
+    from django_veesing import verification
+
+    settings.VEESING = {**settings.VEESING, "VERIFY_TEMPLATE_ID": "36"}
+    verification.start("13800138000", client_ip="10.0.0.1")
+    code = simulator.record.last_text_to("13800138000")[6:12]
+    for role in ("sender", "viewer"):
+        page = log_in_as(browser, live_server, role)
+        if role == "viewer":
+            from django.contrib.auth.models import User
+
+            User.objects.get(username="viewer").user_permissions.add(
+                Permission.objects.get(codename="view_verificationcode")
+            )
+        page.goto(live_server.url + "/admin/django_veesing/verificationcode/")
+        rows = page.locator("#result_list tbody tr")
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_contain_text("已发送")
+        assert code not in page.content().replace("13800138000", "")
+        assert page.locator("select[name=action]").count() == 0  # nothing to do to a code
+        page.locator("#result_list tbody tr a").first.click()
+        expect(page.locator(".field-purpose")).to_contain_text("login")
+        assert page.locator("input[name=_save]").count() == 0 and page.locator(".deletelink").count() == 0
+        shot(page, f"codes-{role}")
+        page.context.close()
