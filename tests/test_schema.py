@@ -1,4 +1,4 @@
-"""The recipients' table is shaped for rows rewritten in place (migrations 0007, 0008).
+"""The recipients' table is shaped for rows rewritten in place (its fillfactor and indexes).
 
 A claim, its settlement, a receipt and expiry each rewrite every row of a batch. An index
 holding (or conditioned on) a column they change, or a constraint checked on it, costs

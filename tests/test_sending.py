@@ -7,7 +7,7 @@ import socket
 import time
 
 import pytest
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from django_veesing import signals
@@ -18,7 +18,7 @@ from django_veesing.receiving.parsing import read_event
 from django_veesing.receiving.receipts import take_receipt
 from django_veesing.rules.schedule import CHINA
 from django_veesing.sending.backlog import resend_uncertain, retry_failed
-from django_veesing.sending.sender import Sender, SendReport
+from django_veesing.sending.sender import Sender
 from django_veesing.sending.settling import expire
 
 from .conftest import connected, mobiles
@@ -83,7 +83,6 @@ def test_rerun_sends_nothing_again(simulator, sender, make_campaign):
 def query_count(settings, make_campaign, sender, batch_size):
     settings.VEESING = {**settings.VEESING, "BATCH_SIZE": batch_size}
     campaign = make_campaign(mobiles(4 * batch_size, start=13800000000 + batch_size * 10))
-    sender._start(campaign, SendReport(campaign.pk))
     with CaptureQueriesContext(connection) as queries:
         sender.send(campaign)
     return len(queries)
@@ -105,10 +104,10 @@ on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="th
 
 
 def round_trips(make_campaign, batches, start):
-    """Queries to send a notification campaign of ``batches`` batches of 10, once started."""
+    """Queries to send a notification campaign of ``batches`` batches of 10 (its start
+    and finish cost the same whatever its size: compare two)."""
     campaign = make_campaign(mobiles(10 * batches, start=start))
     sender = Sender()
-    sender._start(campaign, SendReport(campaign.pk))
     with CaptureQueriesContext(connection) as queries:
         sender.send(campaign)
     assert sender.send(campaign).status == CampaignStatus.SENT
@@ -220,16 +219,36 @@ def test_a_receipt_that_beats_its_batch_settlement_is_linked_once_it_is_settled(
     assert (campaign.delivered_count, campaign.submitted_count) == (1, 3)
 
 
+def watch_calls(sender: Sender, watch) -> list:
+    """Have ``watch(phones)`` run as each of the sender's calls starts (its batch claimed
+    and committed by then), in the call's own thread; returns what each watch returned."""
+    send, seen = sender.client.send, []
+
+    def watched(phones, *args, **kwargs):
+        try:
+            seen.append(watch(phones))
+        finally:
+            connection.close()  # the call thread's own connection
+        return send(phones, *args, **kwargs)
+
+    sender.client.send = watched
+    return seen
+
+
+@pytest.mark.django_db(transaction=True)
 def test_claiming_takes_the_next_numbers_after_the_cursor(simulator, sender, make_campaign):
     campaign = make_campaign(mobiles(300))
-    report = SendReport(campaign.pk)
-    sender._start(campaign, report)
-    batch, phones = sender._claim(campaign, report)
-    ids = list(Recipient.objects.filter(campaign=campaign).order_by("id").values_list("id", flat=True))
-    assert len(phones) == 300 and (batch.first_id, batch.last_id) == (ids[0], ids[299])
-    assert set(batch.pending_recipients().values_list("phone", flat=True)) == set(phones)
-    campaign.refresh_from_db()
-    assert campaign.claimed_through == batch.last_id
+
+    def claimed(phones):
+        batch = Batch.objects.get(campaign=campaign, state=BatchState.CLAIMED)
+        ids = list(Recipient.objects.filter(campaign=campaign).order_by("id").values_list("id", flat=True))
+        cursor = Campaign.objects.get(pk=campaign.pk).claimed_through
+        in_batch = set(batch.pending_recipients().values_list("phone", flat=True))
+        return len(phones), (batch.first_id, batch.last_id) == (ids[0], ids[299]), cursor == batch.last_id, in_batch
+
+    seen = watch_calls(sender, claimed)
+    sender.send(campaign)
+    assert seen == [(300, True, True, set(mobiles(300)))]
 
 
 def test_a_failed_campaign_with_numbers_added_sends_the_rest_and_the_new_once(simulator, make_campaign, settings):
@@ -561,39 +580,47 @@ def test_expire(simulator, sender, make_campaign, clock):
     assert expire(72) == 0  # nothing twice
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_batch_writes_its_rows_once_claimed_and_once_settled(simulator, sender, make_campaign, sending_path):
     """In flight, a number reads pending with its batch; once accepted, submitted with the
-    batch's task id: one UPDATE of the rows each, never one per number."""
-    campaign = make_campaign(mobiles(5))
-    report = SendReport(campaign.pk)
-    sender._start(campaign, report)
-    with CaptureQueriesContext(connection) as claiming:
-        batch, phones = sender._claim(campaign, report)
+    batch's task id: one UPDATE of the rows each, never one per number. (A marketing
+    campaign claims after each answer, so nothing runs beside its call.)"""
+    campaign = make_campaign(mobiles(5), kind="marketing")
     rows = Recipient.objects.filter(campaign=campaign)
-    assert set(rows.values_list("status", "batch", "task_id")) == {(RecipientStatus.PENDING, batch.pk, "")}
-    with CaptureQueriesContext(connection) as settling:
-        sender._answer(campaign, batch, phones, sender._calls.submit(sender.client.send, phones, campaign.text), report)
-    batch.refresh_from_db()
+    main = connections[DEFAULT_DB_ALIAS]  # this thread's: the calls run on another
+
+    def in_flight(phones):
+        return len(main.queries_log), set(rows.values_list("status", "batch__state", "task_id"))
+
+    seen = watch_calls(sender, in_flight)
+    with CaptureQueriesContext(main) as queries:
+        sender.send(campaign)
+    ((mark, flying),) = seen
+    assert flying == {(RecipientStatus.PENDING, BatchState.CLAIMED, "")}
+    batch = Batch.objects.get(campaign=campaign)
     assert set(rows.values_list("status", "batch", "task_id")) == {(RecipientStatus.SUBMITTED, batch.pk, batch.task_id)}
-    for queries in (claiming, settling):
-        sql = [q["sql"] for q in queries]
-        if sending_path == "statement":  # one prepared statement each
-            assert len([q for q in sql if q.startswith(("EXECUTE veesing_claim", "EXECUTE veesing_settle"))]) == 1, sql
-        else:
-            assert len([q for q in sql if q.startswith('UPDATE "django_veesing_recipient"')]) == 1, sql
+    sql = [q["sql"] for q in queries.captured_queries]
+    claiming, settling = sql[: mark - queries.initial_queries], sql[mark - queries.initial_queries :]
+    if sending_path == "statement":  # one prepared statement each
+        assert len([q for q in claiming if q.startswith("EXECUTE veesing_claim")]) == 1, claiming
+        assert len([q for q in settling if q.startswith("EXECUTE veesing_settle")]) == 1, settling
+    else:
+        assert len([q for q in claiming if q.startswith('UPDATE "django_veesing_recipient" SET "batch_id"')]) == 1
+        assert len([q for q in settling if q.startswith('UPDATE "django_veesing_recipient" SET "status"')]) == 1
     campaign.refresh_from_db()
     assert (campaign.pending_count, campaign.submitted_count) == (0, 5)
     campaign.recount()  # the repair tool finds what the counts say
     assert (campaign.pending_count, campaign.submitted_count) == (0, 5)
 
 
+@pytest.mark.django_db(transaction=True)
 def test_numbers_in_flight_are_pending_with_their_batch(simulator, sender, make_campaign):
     campaign = make_campaign(mobiles(5))
-    report = SendReport(campaign.pk)
-    sender._start(campaign, report)
-    sender._claim(campaign, report)  # claimed, its call not answered yet
-    assert set(statuses(campaign).values()) == {RecipientStatus.PENDING}
-    assert set(Recipient.objects.filter(campaign=campaign).values_list("batch__state", flat=True)) == {
-        BatchState.CLAIMED
-    }
-    assert not Recipient.objects.filter(status=RecipientStatus.SUBMITTED, campaign=campaign).exists()
+
+    def in_flight(phones):
+        return set(Recipient.objects.filter(campaign=campaign).values_list("status", "batch__state"))
+
+    seen = watch_calls(sender, in_flight)
+    sender.send(campaign)
+    assert seen == [{(RecipientStatus.PENDING, BatchState.CLAIMED)}]  # claimed, its call not answered yet
+    assert set(statuses(campaign).values()) == {RecipientStatus.SUBMITTED}

@@ -123,7 +123,7 @@ def failure_reasons(campaign: Campaign) -> list[tuple[str, str, int]]:
     first; a batch the provider refused counts under its message.
 
     Grouping a million numbers' rows takes about 110 ms on PostgreSQL (no index on
-    ``status``: see migration 0007), so the answer is kept for a minute under the campaign's
+    ``status``: see ``Recipient``), so the answer is kept for a minute under the campaign's
     counts: any receipt, retry or expiry changes them, and so the key."""
     counts = campaign.counts()
     key = f"django_veesing:reasons:{campaign.pk}:" + ",".join(str(counts[name]) for name in sorted(counts))

@@ -195,8 +195,8 @@ class OptOutForm(forms.ModelForm):
 
 
 class NotAMobileFilter(admin.SimpleListFilter):
-    """Opt-outs stored before they were checked that are not numbers (migration 0010 keeps
-    and reports them): an operator finds and fixes them here."""
+    """Opt-outs stored before they were checked that are not numbers (a development
+    version's migration kept and reported them): an operator finds and fixes them here."""
 
     title = gettext_lazy("number")
     parameter_name = "number"

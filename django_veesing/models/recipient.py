@@ -46,7 +46,7 @@ class Recipient(models.Model):
         constraints = [models.UniqueConstraint(fields=["campaign", "phone"], name="veesing_recipient_unique")]
         # No index holds (or is conditioned on) ``batch``, ``status`` or ``task_id``: a
         # claim, its settlement, receipts and expiry change them on every row, and with no
-        # index to update (and room left on each page, see migration 0008) PostgreSQL
+        # index to update (and room left on each page: the table's fillfactor, set by the migration) PostgreSQL
         # rewrites the row in place (a HOT update), at a fraction of the cost. A claim
         # takes the next rows after the campaign's cursor in (campaign, id) order.
         indexes = [
