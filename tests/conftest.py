@@ -26,7 +26,15 @@ collect_ignore = [] if os.environ.get("VEESING_RELIABILITY") else ["reliability"
 
 
 #: Modules whose every test starts processes, servers or a large campaign.
-SLOW_MODULES = {"test_workers", "test_celery", "test_quickstart", "test_end_to_end", "test_project", "test_migrations"}
+SLOW_MODULES = {
+    "test_workers",
+    "test_celery",
+    "test_quickstart",
+    "test_end_to_end",
+    "test_project",
+    "test_message_workers",
+    "test_verification_processes",
+}
 
 
 def pytest_collection_modifyitems(config, items):

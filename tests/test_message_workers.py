@@ -16,7 +16,10 @@ from django_veesing.models import Message, MessageBatch
 from .conftest import database_url, mobiles
 from .test_workers import ROOT, run_send
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL's locks"),
+]
 
 SHIPPED = "【维信测试】您的订单已发货"
 
@@ -31,13 +34,7 @@ print(send_message("13800138000", "{text}", key="order-7-shipped").pk)
 """
 
 
-@pytest.fixture
-def postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent writers need PostgreSQL (run with DATABASE_URL=postgres://...)")
-
-
-def test_concurrent_calls_with_one_key_store_one_message(postgres):
+def test_concurrent_calls_with_one_key_store_one_message():
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database_url()}
     start = time.time() + 3  # every process connected and waiting by then
     code = CALLER.format(text=SHIPPED)
@@ -51,7 +48,7 @@ def test_concurrent_calls_with_one_key_store_one_message(postgres):
     assert Message.objects.count() == 1
 
 
-def test_two_workers_send_each_message_once(postgres, simulator):
+def test_two_workers_send_each_message_once(simulator):
     simulator.configure(per_minute_limit=False, latency=0.2)  # 30 calls: long enough for both to start
     texts = [f"【维信测试】您的订单{n}已发货" for n in range(10)]
     numbers = mobiles(3000)
