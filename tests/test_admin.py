@@ -180,6 +180,7 @@ def test_upload_small_gbk_csv(simulator, operator, campaign):
     assert job.message == "Numbers read from column 2 (“手机”); the other columns were ignored."
 
 
+@pytest.mark.slow  # seconds: left out of the quick run
 def test_large_file_is_imported_by_the_worker(simulator, operator, campaign):
     lines = "\n".join(str(13700000000 + i) for i in range(INLINE_LIMIT // 10)).encode()
     client = logged_in(operator)

@@ -233,6 +233,7 @@ def test_receipts_and_replies_are_pushed_with_their_fields(simulator, receiver):
     assert truth == {(r["taskid"], r["mobile"]): r["status"] for r in receipts}
 
 
+@pytest.mark.slow  # seconds: left out of the quick run
 def test_replies_go_to_their_own_address(simulator, receiver):
     from tests.conftest import PushReceiver
 
@@ -385,6 +386,7 @@ def run_seeded(receiver, seed):
         return ids, sim.record.final_statuses(), sorted(r["mobile"] + r["content"] for r in sim.record.replies)
 
 
+@pytest.mark.slow  # seconds: left out of the quick run
 def test_deterministic_when_seeded(receiver):
     first, second, other = run_seeded(receiver, 7), run_seeded(receiver, 7), run_seeded(receiver, 8)
     assert first == second
