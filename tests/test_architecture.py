@@ -26,6 +26,7 @@ FORBIDDEN = {
     "receiving": {"provider", "sending", "imports", "admin"},
     "sending": {"imports", "admin"},
     "simulator": {"models", "db", "sending", "receiving", "imports", "admin", "django.db"},
+    "verification": {"sending", "receiving", "imports", "admin"},
 }
 
 
