@@ -122,3 +122,19 @@ def test_tasks_in_eager_mode(simulator, make_campaign, settings):
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SENT and campaign.submitted_count == 35
     assert simulator.record.sent_more_than_once() == {}
+
+
+def test_send_due_hands_the_messages_from_code_to_a_task(simulator, celery_worker, celery_env):
+    from django_veesing import send_message
+    from django_veesing.models import Message
+    from tests.celery_app import app
+
+    simulator.configure(per_minute_limit=False)
+    for number in mobiles(50):
+        send_message(number, "【维信测试】您的订单已发货")
+    app.send_task("django_veesing.send_due", queue=celery_env["CELERY_QUEUE"])
+    deadline = time.monotonic() + 120
+    while Message.objects.exclude(status="submitted").exists():
+        assert time.monotonic() < deadline, "messages still pending"
+        time.sleep(0.2)
+    assert simulator.record.sent_more_than_once() == {} and len(simulator.record.accepted) == 50
