@@ -25,3 +25,17 @@ print(f"Admin login for the demo: user {USERNAME!r}, password {PASSWORD!r}")
 PHONE_USER = os.environ.get("DEMO_PHONE_USER", "13800138000")
 get_user_model().objects.get_or_create(username=PHONE_USER)
 print(f"Phone login for the demo: /demo/login/ as {PHONE_USER} (the code is read from the simulator's record)")
+
+# A few messages from code, as a site's views would send them: the worker sends them, and
+# the admin's Messages list shows their fate. The keys make a second `make demo` add none.
+from django_veesing import send_message  # noqa: E402
+
+for n, (phone, text) in enumerate(
+    [
+        ("13800138001", "【维信演示】您的订单已发货，快递单号SF1234567890"),
+        ("13800138002", "【维信演示】您的订单已发货，快递单号SF1234567891"),
+        ("13800138003", "【维信演示】您预约的服务将于明天上午9点开始"),
+    ]
+):
+    send_message(phone, text, key=f"demo-message-{n}", metadata={"demo": n})
+print("Three messages from code queued: see 维信短信 › 短信 in the admin.")
