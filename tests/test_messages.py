@@ -315,3 +315,29 @@ def test_the_worker_command_sends_messages_too(simulator):
     assert any("1 submitted" in line for line in out if line.startswith("Messages"))
     assert Message.objects.get().status == "submitted"
     assert MessageBatch.objects.get().state == "submitted"
+
+
+def test_a_refused_balance_question_leaves_the_messages_waiting_and_the_worker_running(simulator):
+    message = django_veesing.send_message("13800138000", SHIPPED)
+    simulator.inject("unknown", next_n=1, path="/getBalance")
+    report = send_due()
+    message.refresh_from_db()
+    assert (message.status, message.batch, report.batches) == ("pending", None, 0)
+    assert "未知原因" in report.message and not group_calls(simulator)
+    send_due()
+    message.refresh_from_db()
+    assert message.status == "submitted"
+
+
+def test_a_messages_receipt_never_waits_for_a_campaigns_batches_in_flight(simulator, client, make_campaign):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    message = django_veesing.send_message("13800138000", SHIPPED)
+    send_due()
+    message.refresh_from_db()
+    with CaptureQueriesContext(connection) as queries:
+        client.post(url(), urlencode(receipt(message.phone, task=message.task_id)), content_type=FORM)
+    assert Receipt.objects.get().message == message
+    locks = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"] and '"django_veesing_batch"' in q["sql"]]
+    assert locks == []

@@ -90,6 +90,8 @@ def _recipient_for_update(task_id: str, phone: str) -> Recipient | None:
     """
     batch = batch_of(task_id)
     if batch is None:
+        if message_batch_of(task_id) is not None:
+            return None  # a message's task: no campaign batch to wait for
         in_flight = Batch.objects.select_for_update().filter(state=BatchState.CLAIMED).order_by("id")
         list(in_flight.values_list("id", flat=True))  # one order for every waiter: no deadlock
         batch = batch_of(task_id)

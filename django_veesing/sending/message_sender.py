@@ -143,7 +143,9 @@ class MessageSender:
             except ProviderError as error:
                 if error.scope == "account":
                     return self._stop_account(batch, error.message, held, report)
-                raise
+                release(batch, error.message)  # nothing was sent: the batch waits for the next run
+                report.message = _("Could not ask the provider for the balance: %(error)s") % {"error": error}
+                return False
             except (TransportError, ConfigurationError) as error:
                 release(batch, str(error))
                 report.message = _("Could not ask the provider for the balance: %(error)s") % {"error": error}
