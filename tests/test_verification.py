@@ -247,3 +247,14 @@ def test_wrong_codes_from_many_addresses_never_pass_and_kill_the_code(client, te
         )
         assert answer.status_code == 400
     assert client.post("/verify/check/", {"phone": PHONE, "code": code}, REMOTE_ADDR="10.9.9.9").status_code == 400
+
+
+def test_behind_a_proxy_the_address_throttle_counts_each_visitor(client, templated, settings):
+    settings.VEESING = {**settings.VEESING, "CALLBACK_PROXY_COUNT": 1, "CODE_IP_HOURLY_LIMIT": 1}
+    nginx = {"REMOTE_ADDR": "127.0.0.1"}
+    first = client.post("/verify/start/", {"phone": PHONE}, HTTP_X_FORWARDED_FOR="203.0.113.7", **nginx)
+    other = client.post("/verify/start/", {"phone": "13900139000"}, HTTP_X_FORWARDED_FOR="203.0.113.8", **nginx)
+    again = client.post("/verify/start/", {"phone": "13700137000"}, HTTP_X_FORWARDED_FOR="203.0.113.7", **nginx)
+    assert (first.status_code, other.status_code, again.status_code) == (202, 202, 429)
+    assert again.json()["limit"] == "ip_hour"
+    assert set(VerificationCode.objects.values_list("client_ip", flat=True)) == {"203.0.113.7", "203.0.113.8"}

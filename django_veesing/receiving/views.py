@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from ..conf import veesing_settings
 from ..models import RejectedPush
-from ..rules.addresses import in_networks, is_address
+from ..rules.addresses import caller_address, in_networks
 from .parsing import PushRejected
 from .pushes import take_body
 
@@ -32,14 +32,7 @@ def token_is_valid(token: str) -> bool:
 
 def client_address(request: HttpRequest) -> str:
     """The caller's address; X-Forwarded-For only as far as CALLBACK_PROXY_COUNT says."""
-    proxies = veesing_settings.CALLBACK_PROXY_COUNT
-    remote = request.META.get("REMOTE_ADDR", "")
-    if not proxies:
-        return remote
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    if len(forwarded) < proxies:
-        return remote
-    return forwarded[-proxies] if is_address(forwarded[-proxies]) else ""
+    return caller_address(request.META, veesing_settings.CALLBACK_PROXY_COUNT)
 
 
 class CallbackView(View):

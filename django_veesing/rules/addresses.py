@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 
 def is_loopback(host: str) -> bool:
@@ -22,6 +22,19 @@ def is_address(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def caller_address(meta: Mapping[str, str], proxies: int) -> str:
+    """The caller's address from a request's ``META``: ``REMOTE_ADDR``, or with ``proxies``
+    trusted reverse proxies in front, the entry of X-Forwarded-For that many from its right
+    ("" when that entry is not an address). The header is never trusted beyond that."""
+    remote = meta.get("REMOTE_ADDR", "")
+    if not proxies:
+        return remote
+    forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if len(forwarded) < proxies:
+        return remote
+    return forwarded[-proxies] if is_address(forwarded[-proxies]) else ""
 
 
 def in_networks(address: str, networks: Iterable[str]) -> bool:

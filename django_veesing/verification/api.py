@@ -16,7 +16,9 @@ from rest_framework.schemas.openapi import AutoSchema
 from rest_framework.throttling import BaseThrottle
 
 from .. import clock
+from ..conf import veesing_settings
 from ..exceptions import TooManyCodes, TransportError, VeesingError
+from ..rules.addresses import caller_address
 from ..rules.phones import InvalidPhone, normalise
 from . import codes
 from .throttles import Wait, wait_for
@@ -44,7 +46,9 @@ class CheckSerializer(StartSerializer):
 
 
 def client_ip(request: Request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The visitor's address, through as many reverse proxies as CALLBACK_PROXY_COUNT says
+    stand in front of the site (behind nginx, REMOTE_ADDR is nginx for every visitor)."""
+    return caller_address(request.META, veesing_settings.CALLBACK_PROXY_COUNT) or None
 
 
 class CodeThrottle(BaseThrottle):
