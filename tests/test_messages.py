@@ -266,7 +266,7 @@ def test_a_balance_that_does_not_cover_the_messages_stops_the_account_before_any
     assert set(Message.objects.values_list("status", flat=True)) == {"pending"}
 
 
-def test_each_kind_goes_through_its_own_account(settings):
+def test_each_kind_goes_through_its_own_account(settings, clock):  # noon: marketing goes
     settings.VEESING = {
         **settings.VEESING,
         "ACCOUNTS": {"marketing": {"APP_ID": "mk-id", "APP_KEY": "mk-key-secret"}},
