@@ -1,3 +1,3 @@
 """The operators' screens. Importing this package registers them with the admin site."""
 
-from . import campaigns, messages, records  # noqa: F401
+from . import campaigns, messages, records, verification  # noqa: F401

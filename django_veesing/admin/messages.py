@@ -1,6 +1,5 @@
-"""Messages from code, verification codes and the accounts the provider refused: lists to
-follow, read-only but for an operator's two words (send uncertain messages again; resume an
-account). A verification code itself is never shown: only its hash is stored."""
+"""Messages from code and the accounts the provider refused: lists to follow, read-only but
+for an operator's two words (send uncertain messages again; resume an account)."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from ..conf import veesing_settings
-from ..models import AccountHold, Message, MessageStatus, VerificationCode
+from ..models import AccountHold, CampaignKind, Message, MessageStatus
 from ..sending.message_sender import resend_uncertain_messages, resume_account
 from .common import EstimatedCountPaginator, WorkerBannerMixin, balance, can_send
 from .records import ExactSearchMixin, ReadOnlyMixin, ReceiptInline, code_with_reason
@@ -101,7 +100,7 @@ def account_rows() -> list[dict[str, Any]]:
     """Each account with its balance, the kinds it sends and whether it is stopped."""
     holds = {hold.account: hold for hold in AccountHold.objects.all()}
     kinds: dict[str, list[str]] = {}
-    for kind, label in MessageKindLabels.items():
+    for kind, label in CampaignKind.choices:
         kinds.setdefault(veesing_settings.account_for_kind(kind), []).append(str(label))
     rows = []
     for name in veesing_settings.ACCOUNTS:
@@ -117,9 +116,6 @@ def account_rows() -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-MessageKindLabels = dict(Message._meta.get_field("kind").choices or [])
 
 
 @admin.register(AccountHold)
@@ -141,29 +137,3 @@ class AccountHoldAdmin(SendPermissionMixin, WorkerBannerMixin, ReadOnlyMixin, ad
         self.message_user(
             request, _("Sending resumed through: %(accounts)s.") % {"accounts": ", ".join(names)}, messages.SUCCESS
         )
-
-
-@admin.register(VerificationCode)
-class VerificationCodeAdmin(WorkerBannerMixin, ExactSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
-    """Codes sent, never the code: its number, purpose, times, tries and the provider's answer."""
-
-    list_display = ("phone", "purpose", "state", "created_at", "expires_at", "tries", "used_at", "message")
-    list_filter = ("state", "purpose", ("created_at", admin.DateFieldListFilter))
-    search_fields = ("phone",)
-    fields = (
-        "phone",
-        "purpose",
-        "state",
-        "account",
-        "client_ip",
-        "created_at",
-        "expires_at",
-        "tries",
-        "used_at",
-        "task_id",
-        "message",
-    )
-    readonly_fields = fields
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -39,7 +39,7 @@ from ..receiving.receipts import link_early_message_receipts
 from ..rules.schedule import in_quiet_hours
 from ..rules.segments import cost
 from .clients import Clients
-from .workers import worker_is_dead
+from .workers import abandoned_message, claim_abandoned
 
 logger = logging.getLogger(__name__)
 
@@ -277,16 +277,11 @@ def _signal(signal: signals.Signal, batch: MessageBatch, status: str = MessageSt
 
 def settle_abandoned(worker: str) -> int:
     """Claimed message batches whose worker died are uncertain: they may have reached the provider."""
-    stale_after = dt.timedelta(seconds=2 * (veesing_settings.TIMEOUT + veesing_settings.CONNECT_TIMEOUT) + 60)
     now = clock.now()
     abandoned = 0
     for batch in MessageBatch.objects.filter(state=BatchState.CLAIMED).exclude(claimed_by=worker):
-        if worker_is_dead(batch.claimed_by) or now - batch.claimed_at > stale_after:
-            mark_uncertain(
-                batch,
-                _("The worker %(worker)s stopped while sending this batch; the provider may have received it.")
-                % {"worker": batch.claimed_by},
-            )
+        if claim_abandoned(batch.claimed_by, batch.claimed_at, now):
+            mark_uncertain(batch, abandoned_message(batch.claimed_by))
             abandoned += 1
     return abandoned
 

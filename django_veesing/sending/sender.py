@@ -32,7 +32,6 @@ a batch is settled is ``settling``; the numbers still to send and those put back
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
@@ -66,7 +65,7 @@ from .clients import Clients
 from .message_sender import MessageSender
 from .schedule import provider_send_time, waits_for
 from .settling import fail_numbers, mark_uncertain, release, settle_accepted
-from .workers import worker_is_dead, worker_name
+from .workers import abandoned_message, claim_abandoned, worker_name
 
 logger = logging.getLogger(__name__)
 
@@ -439,17 +438,12 @@ class Sender:
 
     def _settle_abandoned(self, campaign: Campaign) -> None:
         """Claimed batches whose worker died are uncertain: they may have reached the provider."""
-        stale_after = dt.timedelta(seconds=2 * (veesing_settings.TIMEOUT + veesing_settings.CONNECT_TIMEOUT) + 60)
         now = clock.now()
         for batch in Batch.objects.filter(campaign_id=campaign.pk, state=BatchState.CLAIMED).exclude(
             claimed_by=self.worker
         ):
-            if worker_is_dead(batch.claimed_by) or now - batch.claimed_at > stale_after:
-                mark_uncertain(
-                    batch,
-                    _("The worker %(worker)s stopped while sending this batch; the provider may have received it.")
-                    % {"worker": batch.claimed_by},
-                )
+            if claim_abandoned(batch.claimed_by, batch.claimed_at, now):
+                mark_uncertain(batch, abandoned_message(batch.claimed_by))
 
 
 def _note(campaign: Campaign, message: str) -> None:

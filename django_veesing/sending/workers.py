@@ -7,7 +7,10 @@ import datetime as dt
 import os
 import socket
 
+from django.utils.translation import gettext as _
+
 from .. import clock
+from ..conf import veesing_settings
 from ..models import WorkerHeartbeat
 
 
@@ -38,3 +41,16 @@ def worker_is_dead(worker: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+def claim_abandoned(claimed_by: str, claimed_at: dt.datetime, now: dt.datetime) -> bool:
+    """Whether a batch claimed by ``claimed_by`` at ``claimed_at`` was left by its worker:
+    the worker is dead, or the claim is older than any call could take."""
+    stale_after = dt.timedelta(seconds=2 * (veesing_settings.TIMEOUT + veesing_settings.CONNECT_TIMEOUT) + 60)
+    return worker_is_dead(claimed_by) or now - claimed_at > stale_after
+
+
+def abandoned_message(worker: str) -> str:
+    return _("The worker %(worker)s stopped while sending this batch; the provider may have received it.") % {
+        "worker": worker
+    }
