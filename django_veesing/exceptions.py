@@ -182,3 +182,14 @@ class ContentError(VeesingError, ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__(" ".join(problems))
         self.problems = problems
+
+
+class ValuesError(VeesingError, ValueError):
+    """A personalised campaign's import refused as a whole (nothing of it was stored):
+    ``rows`` holds the first refused rows (``InvalidEntry``: entry, reason, line) and
+    ``count`` how many there were in all."""
+
+    def __init__(self, message: str, rows: list[Any] | None = None, count: int = 0) -> None:
+        super().__init__(message)
+        self.rows = rows or []
+        self.count = count or len(self.rows)

@@ -177,7 +177,7 @@ def test_upload_small_gbk_csv(simulator, operator, campaign):
     }
     job = ImportJob.objects.get()
     assert (job.added, job.invalid_count) == (2, 0)  # the heading and the names are not numbers to report
-    assert job.message == "Numbers read from column 2 (“手机”); the other columns were ignored."
+    assert job.message == "Numbers read from column 2 (“手机”), with their values: 姓名."
 
 
 @pytest.mark.slow  # seconds: left out of the quick run

@@ -61,13 +61,15 @@ def csv_of(header: str, rows: list[str], encoding: str = "utf-8") -> bytes:
 
 
 @pytest.mark.django_db
-def test_a_csv_header_names_the_phone_column_and_only_it_is_read():
+def test_a_csv_header_names_the_phone_column_and_the_others_are_values():
     rows = [f"{13800000000 + i},张三" for i in range(2000)]
     numbers = read_file("名单.csv", csv_of("手机号,姓名", rows))
     campaign = Campaign.objects.create(name="x", content=MARKETING_TEXT)
     result = campaign.add_recipients(numbers)
     assert (result.added, result.invalid_count) == (2000, 0)
-    assert numbers.note == "Numbers read from column 1 (“手机号”); the other columns were ignored."
+    assert numbers.note == "Numbers read from column 1 (“手机号”), with their values: 姓名."
+    assert campaign.recipients.order_by("id").first().values == {"姓名": "张三"}
+    assert campaign.columns == ["姓名"]
 
 
 @pytest.mark.parametrize("heading", ["手机", "手机号码", "电话", "联系电话", "号码", "Mobile", "phone number"])
@@ -155,7 +157,7 @@ def test_each_sheet_of_a_workbook_finds_its_own_phone_column():
     book.save(data)
     numbers = read_file("名单.xlsx", data.getvalue())
     assert entries(numbers) == [("13800000001", 2), ("13800000002", 1), ("=SUM(A1,A2)", 1)]
-    assert numbers.note == "Sheet “Sheet”: Numbers read from column 2 (“手机”); the other columns were ignored."
+    assert numbers.note == "Sheet “Sheet”: Numbers read from column 2 (“手机”), with their values: 姓名."
 
 
 def test_invalid_entries_are_stored_as_csv_rows_and_read_back():

@@ -1,4 +1,4 @@
-"""The app's one migration: the development versions' migrations squashed before 1.0."""
+"""The app's migrations: the development versions' squashed before 1.0, then each change since."""
 
 from __future__ import annotations
 
@@ -27,10 +27,14 @@ DEVELOPMENT = [
 ]
 
 
-def test_the_app_has_one_migration():
+SINCE = [("django_veesing", "0014_personalised_texts")]
+
+
+def test_the_app_has_the_squashed_migration_then_the_changes_since():
     executor = MigrationExecutor(connection)
-    ours = [key for key in executor.loader.graph.nodes if key[0] == "django_veesing"]
-    assert ours == [SQUASHED]
+    ours = executor.loader.graph.forwards_plan(SINCE[-1])
+    assert [key for key in ours if key[0] == "django_veesing"] == [SQUASHED, *SINCE]
+    assert executor.loader.graph.leaf_nodes("django_veesing") == [SINCE[-1]]
 
 
 def test_a_database_that_applied_the_development_migrations_is_up_to_date():
@@ -40,4 +44,4 @@ def test_a_database_that_applied_the_development_migrations_is_up_to_date():
         recorder.record_applied("django_veesing", name)
     executor = MigrationExecutor(connection)
     assert SQUASHED in executor.loader.applied_migrations
-    assert executor.migration_plan([SQUASHED]) == []  # nothing to run
+    assert executor.migration_plan(SINCE) == []  # nothing to run: the later ones are applied here too

@@ -8,6 +8,9 @@ numbers already there and ``bulk_create``.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 
@@ -16,22 +19,27 @@ from .routing import connection_for
 CHUNK_POSTGRESQL = 20_000
 CHUNK_OTHER = 2_000  # under SQLite's limit of bound variables
 
+Detail = tuple[dict[str, str] | None, Any]  # a number's values, the id of its rendered text
+Rows = list[str] | dict[str, Detail]
+
 
 def chunk_size(recipients: type[Model]) -> int:
     return CHUNK_POSTGRESQL if _can_copy(connection_for(recipients)) else CHUNK_OTHER
 
 
-def insert_new(recipients: type[Model], campaign_id: int, numbers: list[str]) -> int:
+def insert_new(recipients: type[Model], campaign_id: int, numbers: Rows) -> int:
     """Insert the numbers the campaign does not have yet as rows of ``recipients`` (the
     ``Recipient`` model, with its defaults); how many were inserted.
 
-    Call inside a transaction; ``numbers`` holds no duplicates.
+    ``numbers`` is a list of numbers, or a dict of number → (its values or None, the id of
+    its rendered text or None). Call inside a transaction; ``numbers`` holds no duplicates.
     """
     if not numbers:
         return 0
+    rows: dict[str, Detail] = numbers if isinstance(numbers, dict) else dict.fromkeys(numbers, (None, None))
     if _can_copy(connection_for(recipients)):
-        return _insert_with_copy(recipients, campaign_id, numbers)
-    return _insert_with_orm(recipients, campaign_id, numbers)
+        return _insert_with_copy(recipients, campaign_id, rows)
+    return _insert_with_orm(recipients, campaign_id, rows)
 
 
 def _can_copy(connection: BaseDatabaseWrapper) -> bool:
@@ -41,33 +49,46 @@ def _can_copy(connection: BaseDatabaseWrapper) -> bool:
     return hasattr(connection.connection, "cursor") and hasattr(connection.connection.cursor(), "copy")
 
 
-def _insert_with_copy(recipients: type[Model], campaign_id: int, numbers: list[str]) -> int:
+def _insert_with_copy(recipients: type[Model], campaign_id: int, rows: dict[str, Detail]) -> int:
     connection = connection_for(recipients)
     table = connection.ops.quote_name(recipients._meta.db_table)
     status = recipients().status  # type: ignore[attr-defined]  # the model's default
+    plain = all(detail == (None, None) for detail in rows.values())
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS veesing_new_numbers (phone varchar(11)) ON COMMIT DELETE ROWS"
+            "CREATE TEMPORARY TABLE IF NOT EXISTS veesing_new_rows "
+            "(phone varchar(11), vals jsonb, text_id bigint) ON COMMIT DELETE ROWS"
         )
-        with cursor.cursor.copy("COPY veesing_new_numbers (phone) FROM STDIN") as copy:
-            copy.write("\n".join(numbers) + "\n")
+        if plain:  # the common case, written as one block of text
+            with cursor.cursor.copy("COPY veesing_new_rows (phone) FROM STDIN") as copy:
+                copy.write("\n".join(rows) + "\n")
+        else:
+            with cursor.cursor.copy("COPY veesing_new_rows (phone, vals, text_id) FROM STDIN") as copy:
+                for number, (values, text_id) in rows.items():
+                    copy.write_row((number, None if values is None else json.dumps(values), text_id))
         cursor.execute(
-            f"INSERT INTO {table} (campaign_id, phone, status, task_id, receipt_code, error) "  # noqa: S608
-            "SELECT %s, phone, %s, '', '', '' FROM veesing_new_numbers "
+            f"INSERT INTO {table} (campaign_id, phone, status, task_id, receipt_code, error, "  # noqa: S608
+            f"{connection.ops.quote_name('values')}, text_id) "
+            "SELECT %s, phone, %s, '', '', '', vals, text_id FROM veesing_new_rows "
             "ON CONFLICT (campaign_id, phone) DO NOTHING",
             [campaign_id, status],
         )
         inserted = cursor.rowcount
-        cursor.execute("DELETE FROM veesing_new_numbers")
+        cursor.execute("DELETE FROM veesing_new_rows")
     return inserted
 
 
-def _insert_with_orm(recipients: type[Model], campaign_id: int, numbers: list[str]) -> int:
+def _insert_with_orm(recipients: type[Model], campaign_id: int, rows: dict[str, Detail]) -> int:
+    numbers = list(rows)
     existing = set(
         recipients._default_manager.filter(campaign_id=campaign_id, phone__in=numbers).values_list("phone", flat=True)
     )
     new = [number for number in numbers if number not in existing]
     recipients._default_manager.bulk_create(
-        [recipients(campaign_id=campaign_id, phone=number) for number in new], ignore_conflicts=True
+        [
+            recipients(campaign_id=campaign_id, phone=number, values=rows[number][0], text_id=rows[number][1])
+            for number in new
+        ],
+        ignore_conflicts=True,
     )
     return len(new)

@@ -8,8 +8,10 @@ invalid one can be found where the operator wrote it.
 Rows with several cells are a table when a first row names its columns (a header: no cell
 of it is a number) or when a column holds text such as names: then only the phone column
 is read, the one whose header says so (手机号, 电话, 号码, mobile, phone …) or else the one
-whose cells are numbers, and :attr:`Numbers.note` says which. Without either, the cells
-are a list of numbers and all are read.
+whose cells are numbers, and :attr:`Numbers.note` says which. Under a heading, the other
+cells of each row are the number's values by their column's name (``Entry.values``: what a
+personalised text's ``{field}`` takes). Without either, the cells are a list of numbers and
+all are read.
 
 Files are decoded as UTF-8 (with or without BOM) or, failing that, GB18030 (which covers
 GBK), the encodings Chinese spreadsheets save in. XLSX needs the optional ``openpyxl``
@@ -28,12 +30,10 @@ from collections.abc import Iterable, Iterator
 from django.utils.translation import gettext as _
 
 from ..exceptions import VeesingError
-from ..rules.phones import InvalidPhone, normalise
+from ..rules.phones import InvalidPhone, names_phones, normalise
 
 LIST_SEPARATORS = re.compile(r"[,;\t，；、\r\n]")
 DELIMITERS = (",", "\t", ";", "，", "；")
-#: Words that name the phone column in a header, compared in lower case.
-PHONE_WORDS = ("手机", "电话", "号码", "mobile", "phone")
 #: Rows read before the phone column is chosen.
 SAMPLE_ROWS = 100
 XLSX_MAGIC = b"PK\x03\x04"
@@ -47,13 +47,16 @@ class UnreadableFile(VeesingError, ValueError):
 
 class Entry(str):
     """A candidate number as the operator wrote it, with the line it came from (``line``;
-    ``add_recipients`` reports it beside an invalid entry)."""
+    ``add_recipients`` reports it beside an invalid entry) and, in a table under a heading,
+    the row's other cells by their column's name (``values``)."""
 
     line: int | None
+    values: dict[str, str] | None
 
-    def __new__(cls, text: str, line: int | None = None) -> Entry:
+    def __new__(cls, text: str, line: int | None = None, values: dict[str, str] | None = None) -> Entry:
         entry = super().__new__(cls, text)
         entry.line = line
+        entry.values = values
         return entry
 
 
@@ -80,10 +83,16 @@ class Numbers:
         column, header = _phone_column(sample)
         if header is not None:
             sample = sample[1:]
-        note = _note(column, header, width=max((len(cells) for _line, cells in sample), default=0))
+        names = _value_names(header, column)
+        note = _note(column, header, width=max((len(cells) for _line, cells in sample), default=0), values=names)
         if note:
             self.notes.append(_("Sheet “%(sheet)s”: %(note)s") % {"sheet": sheet, "note": note} if sheet else note)
         for line, cells in itertools.chain(sample, rows):
+            if names:  # one number a row, with its values
+                values = {name: _cell(cells, i).strip() for i, name in names.items()}
+                for text in split_cell(_cell(cells, column)):  # type: ignore[arg-type]
+                    yield Entry(text, line, values)
+                continue
             chosen = cells if column is None else cells[column : column + 1]
             for cell in chosen:
                 for text in split_cell(cell):
@@ -202,10 +211,10 @@ def _phone_column(sample: list[Row]) -> tuple[int | None, list[str] | None]:
     if not sample:
         return None, None
     if max(len(cells) for _line, cells in sample) < 2:  # one column: a heading only if it names it
-        return None, (sample[0][1] if _names_phones(sample[0][1][0]) else None)
+        return None, (sample[0][1] if names_phones(sample[0][1][0]) else None)
     header = sample[0][1] if _is_header(sample[0][1]) else None
     if header is not None:
-        named = [i for i, cell in enumerate(header) if _names_phones(cell)]
+        named = [i for i, cell in enumerate(header) if names_phones(cell)]
         if named:
             return named[0], header
     body = sample[1:] if header is not None else sample
@@ -219,13 +228,35 @@ def _phone_column(sample: list[Row]) -> tuple[int | None, list[str] | None]:
     return numbers.index(max(numbers)), header
 
 
+def _value_names(header: list[str] | None, column: int | None) -> dict[int, str]:
+    """The columns beside the phone column under a heading, by index: their names.
+
+    ``UnreadableFile`` when a heading names no phone column and none holds numbers, or two
+    columns share a name (which value would a ``{field}`` take?)."""
+    if header is None or len(header) < 2:
+        return {}
+    if column is None:
+        raise UnreadableFile(
+            _(
+                "The first line names the columns (%(line)s), but none of them is a phone column "
+                "(手机号, 电话, mobile …) and no column holds numbers."
+            )
+            % {"line": ",".join(header)}
+        )
+    names: dict[int, str] = {}
+    for i, cell in enumerate(header):
+        name = cell.strip()
+        if i == column or not name:
+            continue
+        if name in names.values():
+            raise UnreadableFile(_("Two columns are named “%(name)s”; give each column its own name.") % {"name": name})
+        names[i] = name
+    return names
+
+
 def _is_header(cells: list[str]) -> bool:
     """A first row that names columns: some cell of it is text, none a number."""
     return any(_is_text(cell) for cell in cells) and not any(_is_number(cell) for cell in cells)
-
-
-def _names_phones(cell: str) -> bool:
-    return any(word in cell.lower() for word in PHONE_WORDS)
 
 
 def _cell(cells: list[str], i: int) -> str:
@@ -246,9 +277,15 @@ def _is_text(cell: str) -> bool:
     return bool(cell) and not any(char.isdigit() for char in cell)
 
 
-def _note(column: int | None, header: list[str] | None, width: int) -> str:
+def _note(column: int | None, header: list[str] | None, width: int, values: dict[int, str]) -> str:
     """What the operator is told about the columns: which one was read, or the heading."""
     name = header[column].strip() if header is not None and column is not None and column < len(header) else ""
+    if column is not None and values:
+        return _("Numbers read from column %(number)d (“%(name)s”), with their values: %(values)s.") % {
+            "number": column + 1,
+            "name": name,
+            "values": "、".join(values.values()),
+        }
     if column is not None and width > 1:
         if name:
             note = _("Numbers read from column %(number)d (“%(name)s”); the other columns were ignored.")

@@ -3,11 +3,12 @@
 ``campaign``: campaigns; ``counts``: their counts by status; ``recipient``: their numbers
 and the opt-outs; ``batch``: the provider calls; ``pushes``: receipts, replies, rejected
 pushes; ``jobs``: imports and worker heartbeats; ``trials``: trial sends; ``messages``:
-messages from code and stopped accounts; ``verification``: codes; ``choices``: the statuses.
+messages from code and stopped accounts; ``verification``: codes; ``texts`` and ``personal``:
+personalised campaigns' rendered texts; ``choices``: the statuses.
 """
 
 from .batch import Batch, rows_of
-from .campaign import MAX_INVALID_KEPT, Campaign, ImportResult, InvalidEntry
+from .campaign import Campaign
 from .choices import (
     BatchState,
     CampaignKind,
@@ -20,10 +21,12 @@ from .choices import (
     VerificationState,
 )
 from .counts import COUNT_SLOTS, COUNTED, CampaignCount, CampaignManager, count_slot, move_counts, upsert_counts
+from .imported import MAX_INVALID_KEPT, ImportResult, InvalidEntry
 from .jobs import ImportJob, WorkerHeartbeat
 from .messages import AccountHold, Message, MessageBatch
 from .pushes import Receipt, RejectedPush, Reply
 from .recipient import OptOut, Recipient
+from .texts import CampaignText, TextTotals, totals
 from .trials import TrialSend
 from .verification import VerificationCode
 
@@ -39,6 +42,7 @@ __all__ = [
     "CampaignKind",
     "CampaignManager",
     "CampaignStatus",
+    "CampaignText",
     "ImportJob",
     "ImportResult",
     "ImportStatus",
@@ -53,6 +57,7 @@ __all__ = [
     "RecipientStatus",
     "RejectedPush",
     "Reply",
+    "TextTotals",
     "TrialSend",
     "TrialState",
     "VerificationCode",
@@ -61,5 +66,6 @@ __all__ = [
     "count_slot",
     "move_counts",
     "rows_of",
+    "totals",
     "upsert_counts",
 ]

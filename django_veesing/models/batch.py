@@ -46,6 +46,16 @@ class Batch(ProviderCall):
     )
     first_id = models.BigIntegerField(_("first recipient id"), null=True, blank=True, editable=False)
     last_id = models.BigIntegerField(_("last recipient id"), null=True, blank=True, editable=False)
+    #: A personalised campaign's batch: the one text all its numbers get (else the campaign's).
+    text = models.ForeignKey(
+        "django_veesing.CampaignText",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="batches",
+        verbose_name=_("rendered text"),
+        db_index=False,
+    )
 
     class Meta:
         verbose_name = _("batch")
@@ -66,6 +76,8 @@ class Batch(ProviderCall):
 
     def rows_q(self) -> models.Q:
         linked = models.Q(batch_id=self.pk)
+        if self.text_id is not None:  # found on the index of its text's numbers
+            linked &= models.Q(campaign_id=self.campaign_id, text_id=self.text_id)
         if self.first_id is None or self.last_id is None:
             return linked
         return linked & models.Q(campaign_id=self.campaign_id, id__range=(self.first_id, self.last_id))
@@ -79,6 +91,6 @@ def rows_of(batches: models.QuerySet[Batch]) -> models.QuerySet[Recipient]:
     """The numbers of ``batches`` (a few: the uncertain or queued ones of a campaign), each
     batch's found by its id range."""
     ranged = models.Q()
-    for batch in batches.only("id", "campaign_id", "first_id", "last_id"):
+    for batch in batches.only("id", "campaign_id", "first_id", "last_id", "text_id"):
         ranged |= batch.rows_q()
     return Recipient.objects.filter(ranged) if ranged else Recipient.objects.none()

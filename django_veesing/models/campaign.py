@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Sum
+from django.db.models import Max, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -25,32 +24,18 @@ from django.utils.translation import gettext_lazy as _
 from .. import clock
 from ..conf import veesing_settings
 from ..db import bulk
-from ..exceptions import CampaignStateError, ContentError
+from ..exceptions import CampaignStateError, ContentError, ValuesError
 from ..rules import content as content_rules
+from ..rules import fields
 from ..rules.phones import InvalidPhone, normalise
 from ..rules.schedule import MIN_SCHEDULE_AHEAD, in_quiet_hours
 from ..rules.segments import cost, segments
+from . import personal
 from .choices import CampaignKind, CampaignStatus, RecipientStatus
 from .counts import COUNTED, CampaignCount, CampaignManager, _Count, move_counts
+from .imported import MAX_INVALID_KEPT, ImportResult, InvalidEntry, split_entry, values_error
 from .recipient import Recipient
-
-MAX_INVALID_KEPT = 10_000
-
-
-class InvalidEntry(NamedTuple):
-    entry: str
-    reason: str
-    #: The line the entry came from, when its reader knew it (``imports.readers.Entry``).
-    line: int | None = None
-
-
-@dataclass
-class ImportResult:
-    added: int = 0
-    duplicates: int = 0
-    invalid_count: int = 0
-    #: The first ``MAX_INVALID_KEPT`` invalid entries, each with its reason and line.
-    invalid: list[InvalidEntry] = field(default_factory=list)
+from .texts import totals
 
 
 class Campaign(models.Model):
@@ -94,6 +79,10 @@ class Campaign(models.Model):
 
     #: Every recipient up to this id has been claimed (see ``sending``); later ones wait.
     claimed_through = models.BigIntegerField(_("claimed through recipient"), default=0, editable=False)
+    #: The names of the values that came with the numbers (a personalised text's fields).
+    columns = models.JSONField(_("value columns"), default=list, blank=True, editable=False)
+    #: The text the numbers' rendered texts were made from (``personal.prepare_texts``).
+    texts_from = models.TextField(_("texts rendered from"), blank=True, editable=False)
 
     objects = CampaignManager()
 
@@ -130,17 +119,38 @@ class Campaign(models.Model):
 
     @property
     def text(self) -> str:
-        """The text as the phone will show it (with the default signature if it had none)."""
+        """The text as the phone will show it (with the default signature if it had none);
+        a personalised campaign's, with its ``{field}`` placeholders."""
         return content_rules.with_signature(self.content, veesing_settings.SIGNATURE)
 
     @property
+    def field_names(self) -> list[str]:
+        """The ``{field}`` placeholders of the text, in order."""
+        return fields.names(self.content)
+
+    @property
+    def is_personalised(self) -> bool:
+        return bool(self.field_names)
+
+    @property
     def segments(self) -> int:
+        """Messages per number; a personalised campaign's longest text's."""
+        if self.is_personalised and self.pk:
+            return self.texts.aggregate(most=Coalesce(Max("segments"), 0))["most"]
         return segments(self.text)
 
     @property
     def billed_messages(self) -> int:
-        """What sending the pending numbers costs: segments per text times numbers."""
+        """What sending the pending numbers costs: each number's text's segments, summed."""
+        if self.is_personalised:
+            pending = Recipient.objects.filter(campaign_id=self.pk, status=RecipientStatus.PENDING)
+            return totals(pending, veesing_settings.BATCH_SIZE).billed
         return cost(self.text, self.pending_count)
+
+    def prepare_texts(self) -> list[InvalidEntry]:
+        """Render the numbers' texts again if the text changed since (see ``personal``);
+        the numbers whose values do not fit it, in which case nothing changed."""
+        return personal.prepare_texts(self)
 
     def counts(self) -> dict[str, int]:
         return {status: getattr(self, f"{status}_count") for status in RecipientStatus.values}
@@ -163,48 +173,97 @@ class Campaign(models.Model):
 
     # -- recipients ---------------------------------------------------------------------
 
-    def add_recipients(self, phones: Iterable[str]) -> ImportResult:
-        """Add numbers in any pasted format; streams, and inserts in chunks.
+    def add_recipients(self, entries: Iterable[Any]) -> ImportResult:
+        """Add numbers in any pasted format, with their values; streams, and inserts in chunks.
 
-        Each entry is normalised to 11 digits; numbers already in the campaign (or twice in
-        ``phones``) count as duplicates, and invalid entries are returned with a reason (and
-        their line, for entries that carry one: ``imports.readers.read_file`` and
-        ``read_pasted`` yield such entries).
+        An entry is a number as written (a ``str``, or an ``imports.readers.Entry``, which
+        carries its line and, under a heading, its values), a dict (the number under a key
+        naming phones such as ``phone`` or ``手机号``, values under the others) or a
+        ``(phone, values)`` pair. Each number is normalised to 11 digits; numbers already in
+        the campaign (or twice in ``entries``) count as duplicates, and invalid ones are
+        returned with a reason and their line.
+
+        A personalised campaign (``{field}`` in its text) renders each number's text as it
+        goes: a row whose values are missing or make a text that breaks a content rule
+        refuses the whole import (``ValuesError``, listing the rows; nothing is stored).
         """
         if self.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
             raise CampaignStateError(
                 gettext("Numbers can only be added to a draft or scheduled campaign; this one is %(status)s.")
                 % {"status": self.get_status_display()}
             )
+        if not self.is_personalised:
+            result = self._add(entries, None)
+        else:
+            refused = self.prepare_texts()
+            if refused:
+                raise values_error(refused, len(refused))
+            with transaction.atomic():
+                result = self._add(entries, personal.Renderer(self))
+                if result.refused_count:
+                    raise values_error(result.refused, result.refused_count)
+        self.refresh_from_db(fields=[f"{name}_count" for name in COUNTED] + ["columns", "texts_from"])
+        return result
+
+    def _add(self, entries: Iterable[Any], renderer: personal.Renderer | None) -> ImportResult:
         result = ImportResult()
-        for chunk in _chunks(phones, bulk.chunk_size(Recipient)):
-            numbers = self._normalise_chunk(chunk, result)
+        for chunk in _chunks(entries, bulk.chunk_size(Recipient)):
+            rows = self._read_chunk(chunk, result, renderer)
+            if renderer is not None and result.refused_count:
+                continue  # the import is refused: read on only to report every refused row
             with transaction.atomic():
                 # Hold the campaign row first, as a claim does: a claim moves the campaign's
                 # cursor past the ids it sees, so no rows may commit behind it.
-                list(Campaign.objects.select_for_update().filter(pk=self.pk).values_list("pk"))
-                added = bulk.insert_new(Recipient, self.pk, numbers)
+                locked = Campaign.objects.select_for_update().filter(pk=self.pk)
+                known = locked.values_list("columns", flat=True).get()
+                if renderer is not None:
+                    ids = renderer.store(text for _values, text in rows.values() if text)
+                    rows = {number: (values, ids[text]) for number, (values, text) in rows.items()}
+                added = bulk.insert_new(Recipient, self.pk, rows)
                 move_counts(self.pk, total=added, pending=added)
+                columns = list(dict.fromkeys([*known, *result.columns]))
+                changes: dict[str, Any] = {"columns": columns} if columns != known else {}
+                if renderer is not None:
+                    changes["texts_from"] = renderer.content
+                if changes:
+                    Campaign.objects.filter(pk=self.pk).update(**changes)
             result.added += added
-            result.duplicates += len(numbers) - added
-        self.refresh_from_db(fields=[f"{name}_count" for name in COUNTED])
+            result.duplicates += len(rows) - added
         return result
 
-    @staticmethod
-    def _normalise_chunk(chunk: list[str], result: ImportResult) -> list[str]:
-        numbers: dict[str, None] = {}
+    def _read_chunk(
+        self, chunk: list[Any], result: ImportResult, renderer: personal.Renderer | None
+    ) -> dict[str, tuple[dict[str, str] | None, Any]]:
+        """The chunk's valid numbers, once each: number → (values, its text or None)."""
+        rows: dict[str, tuple[dict[str, str] | None, Any]] = {}
         for entry in chunk:
+            phone, values, line = split_entry(entry)
             try:
-                number = normalise(entry)
+                number = normalise(phone)
             except InvalidPhone as reason:
                 result.invalid_count += 1
                 if len(result.invalid) < MAX_INVALID_KEPT:
-                    result.invalid.append(InvalidEntry(entry, str(reason), getattr(entry, "line", None)))
+                    result.invalid.append(InvalidEntry(phone, str(reason), line))
                 continue
-            if number in numbers:
+            if values and not result.columns:
+                result.columns = list(values)
+            text = None
+            if renderer is not None:
+                if not (result.added or rows or result.refused_count):  # the first row: are the columns there?
+                    missing = personal.missing_columns_message(self.content, values or {})
+                    if missing:
+                        raise ValuesError(missing, [InvalidEntry(phone, missing, line)], 1)
+                try:
+                    text = renderer.text_for(values)
+                except fields.FieldProblem as problem:
+                    result.refused_count += 1
+                    if len(result.refused) < MAX_INVALID_KEPT:
+                        result.refused.append(InvalidEntry(phone, str(problem), line))
+                    continue
+            if number in rows:
                 result.duplicates += 1
-            numbers[number] = None
-        return list(numbers)
+            rows[number] = (values, text)
+        return rows
 
     # -- state changes ------------------------------------------------------------------
 
@@ -222,6 +281,9 @@ class Campaign(models.Model):
             raise ContentError(report.messages())
         if not self.total_count:
             raise CampaignStateError(gettext("The campaign has no recipients yet."))
+        refused = self.prepare_texts()
+        if refused:
+            raise ContentError([values_error(refused, len(refused)).message])
         self._check_send_time(at)
         updated = Campaign.objects.filter(pk=self.pk, status=self.status).update(
             status=CampaignStatus.SCHEDULED,
@@ -268,13 +330,15 @@ class Campaign(models.Model):
             content=self.content,
             kind=self.kind,
         )
-        phones = Recipient.objects.filter(campaign=self).order_by("id").values_list("phone", flat=True)
+        rows = Recipient.objects.filter(campaign=self).order_by("id").values_list("phone", "values")
         size = bulk.chunk_size(Recipient)
-        for chunk in _chunks(phones.iterator(chunk_size=size), size):
+        for chunk in _chunks(rows.iterator(chunk_size=size), size):
             with transaction.atomic():
-                added = bulk.insert_new(Recipient, copy.pk, chunk)
+                added = bulk.insert_new(Recipient, copy.pk, {phone: (values, None) for phone, values in chunk})
                 move_counts(copy.pk, total=added, pending=added)
+        Campaign.objects.filter(pk=copy.pk).update(columns=self.columns)
         copy.refresh_from_db()
+        copy.prepare_texts()  # the copy's own texts, rendered once
         return copy
 
     def recount(self) -> None:
@@ -288,7 +352,7 @@ class Campaign(models.Model):
         self.refresh_from_db()
 
 
-def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk

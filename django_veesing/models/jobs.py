@@ -14,7 +14,7 @@ from .. import clock
 from .choices import ImportStatus
 
 if TYPE_CHECKING:
-    from .campaign import InvalidEntry
+    from .imported import InvalidEntry
 
 
 class ImportJob(models.Model):

@@ -36,6 +36,18 @@ class Recipient(models.Model):
         db_constraint=False,
     )
     task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    #: The values that came with the number, by column name (a personalised text's fields).
+    values = models.JSONField(_("values"), null=True, blank=True)
+    #: A personalised campaign's text for this number (``CampaignText``); none for one text to all.
+    text = models.ForeignKey(
+        "django_veesing.CampaignText",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="recipients",
+        verbose_name=_("rendered text"),
+        db_index=False,
+    )
     receipt_code = models.CharField(_("receipt code"), max_length=32, blank=True)
     receipt_at = models.DateTimeField(_("receipt time"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
@@ -52,6 +64,13 @@ class Recipient(models.Model):
         indexes = [
             models.Index(fields=["campaign", "id"], name="veesing_recipient_order"),
             models.Index(fields=["phone"], name="veesing_recipient_phone"),
+            # A personalised campaign claims the numbers of one text together. ``text`` is
+            # written only by imports and ``prepare_texts``, never while sending.
+            models.Index(
+                fields=["campaign", "text", "id"],
+                name="veesing_recipient_text",
+                condition=models.Q(text__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

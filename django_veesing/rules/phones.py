@@ -26,6 +26,15 @@ MAINLAND_MOBILE_PATTERN = r"^1[3-9][0-9]{9}$"
 MAINLAND_MOBILE = re.compile(MAINLAND_MOBILE_PATTERN)
 #: The same numbers joined by commas, as a request carries them; one match checks a batch.
 MOBILE_LIST = re.compile(r"1[3-9][0-9]{9}(?:,1[3-9][0-9]{9})*")
+#: Words that name a phone column (a heading, a dict key), compared in lower case.
+PHONE_WORDS = ("手机", "电话", "号码", "mobile", "phone")
+
+
+def names_phones(heading: str) -> bool:
+    """Whether a column's heading says it holds phone numbers."""
+    return any(word in heading.lower() for word in PHONE_WORDS)
+
+
 #: What people put between digits: spaces, dashes of every width, dots, brackets.
 SEPARATORS = re.compile(r"[\s\-‐‑‒–—―−.·()/]")
 MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}

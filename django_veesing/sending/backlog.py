@@ -19,6 +19,7 @@ from ..models import (
     RecipientStatus,
     move_counts,
     rows_of,
+    totals,
 )
 from ..rules.segments import cost
 from .settling import requeue
@@ -43,8 +44,22 @@ def waiting(campaign: Campaign) -> QuerySet[Recipient]:
 def plan(campaign: Campaign) -> dict[str, int]:
     """What sending ``campaign`` would do now, without doing it (for ``--dry-run``)."""
     opted_out = opted_out_waiting(campaign)
-    numbers = waiting(campaign).count() - opted_out
     size = veesing_settings.BATCH_SIZE
+    if campaign.is_personalised:  # each number's own text: its segments, one call per text
+        sendable = waiting(campaign)
+        if campaign.is_marketing:
+            sendable = sendable.exclude(phone__in=OptOut.objects.values("phone"))
+        figures = totals(sendable, size)
+        return {
+            "numbers": figures.numbers,
+            "opted_out": opted_out,
+            "batches": figures.calls,
+            "segments": figures.segments,
+            "messages": figures.billed,
+            "texts": figures.texts,
+            "longest": figures.longest,
+        }
+    numbers = waiting(campaign).count() - opted_out
     return {
         "numbers": numbers,
         "opted_out": opted_out,

@@ -52,6 +52,7 @@ from ..models import (
     Campaign,
     CampaignKind,
     CampaignStatus,
+    CampaignText,
     OptOut,
     Recipient,
     RecipientStatus,
@@ -147,6 +148,16 @@ class Sender:
         report.waiting = waits_for(campaign, now)
         if report.waiting:
             return False
+        refused = campaign.prepare_texts()  # a text changed since it was scheduled
+        if refused:
+            message = _("%(count)s number(s) have values that do not fit the text, e.g. %(entry)s: %(reason)s") % {
+                "count": len(refused),
+                "entry": refused[0].entry,
+                "reason": refused[0].reason,
+            }
+            self._fail(campaign, message)
+            report.message = message
+            return False
         if campaign.is_marketing:
             report.skipped += skip_opted_out(campaign)
         if not self._balance_covers(campaign, report):
@@ -224,7 +235,7 @@ class Sender:
                 claim = self._next_claim(campaign, report)  # another worker took it, or sending stopped
                 continue
             call = self._calls.submit(
-                client.send, phones, campaign.text, send_time=provider_send_time(campaign, clock.now())
+                client.send, phones, _text_of(campaign, batch), send_time=provider_send_time(campaign, clock.now())
             )
             if ahead:  # the next batch, while this call is in flight
                 claim = self._next_claim(campaign, report, state=BatchState.QUEUED)
@@ -300,7 +311,12 @@ class Sender:
         """Whether a claim is one statement committed on its own: a notification's, on
         PostgreSQL, outside a transaction. (A marketing claim also skips opt-outs, in the
         same transaction.)"""
-        return prepared.usable(Batch) and connection_for(Batch).get_autocommit() and not campaign.is_marketing
+        return (
+            prepared.usable(Batch)
+            and connection_for(Batch).get_autocommit()
+            and not campaign.is_marketing
+            and not campaign.is_personalised
+        )
 
     @staticmethod
     def _queued(campaign: Campaign) -> tuple[Batch, list[str]] | None:
@@ -317,6 +333,8 @@ class Sender:
         numbers linked to the batch (one statement on PostgreSQL: ``statements``). No batch
         when none is left after it."""
         size, now = veesing_settings.BATCH_SIZE, clock.now()
+        if campaign.is_personalised:
+            return self._next_text_batch(campaign, state)
         if prepared.usable(Batch):
             status, claimed = statements.claim_range(campaign.pk, size, self.worker, now, state)
             if claimed is None:
@@ -361,6 +379,38 @@ class Sender:
         Recipient.objects.filter(
             campaign_id=campaign.pk, status=RecipientStatus.PENDING, batch__isnull=True, id__range=(first, last)
         ).update(batch=batch)
+        return status, batch, [phone for _id, phone in rows]
+
+    def _next_text_batch(self, campaign: Campaign, state: str) -> tuple[str | None, Batch | None, list[str]]:
+        """A personalised campaign's next batch: the first number not claimed yet and the
+        next ones with the same rendered text, up to ``BATCH_SIZE`` (found on the index of
+        each text's numbers). The cursor moves to that first number: every one before it
+        is claimed; later numbers already taken with an earlier text carry their batch."""
+        size, now = veesing_settings.BATCH_SIZE, clock.now()
+        locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("status", "claimed_through")
+        status, cursor = locked.get()
+        if status != CampaignStatus.SENDING:
+            return status, None, []
+        waiting = Recipient.objects.filter(campaign_id=campaign.pk, status=RecipientStatus.PENDING, batch__isnull=True)
+        first = waiting.filter(id__gt=cursor).order_by("id").values_list("id", "text_id").first()
+        if first is None:
+            return status, None, []
+        first_id, text_id = first
+        same = waiting.filter(text_id=text_id, id__gte=first_id)
+        rows = list(same.order_by("id").values_list("id", "phone")[:size])
+        last_id = rows[-1][0]
+        Campaign.objects.filter(pk=campaign.pk).update(claimed_through=first_id)
+        batch = Batch.objects.create(
+            campaign_id=campaign.pk,
+            state=state,
+            size=len(rows),
+            claimed_by=self.worker,
+            claimed_at=now,
+            first_id=first_id,
+            last_id=last_id,
+            text_id=text_id,
+        )
+        same.filter(id__lte=last_id).update(batch=batch)  # under the campaign's lock: exactly those taken
         return status, batch, [phone for _id, phone in rows]
 
     @staticmethod
@@ -444,6 +494,13 @@ class Sender:
         ):
             if claim_abandoned(batch.claimed_by, batch.claimed_at, now):
                 mark_uncertain(batch, abandoned_message(batch.claimed_by))
+
+
+def _text_of(campaign: Campaign, batch: Batch) -> str:
+    """The text a batch's numbers get: its own rendered text, or the campaign's."""
+    if batch.text_id is None:
+        return campaign.text
+    return CampaignText.objects.values_list("text", flat=True).get(pk=batch.text_id)
 
 
 def _note(campaign: Campaign, message: str) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from itertools import groupby
+from operator import itemgetter
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -35,7 +37,7 @@ def mark_submitted(
 def settle_accepted(batch: Batch, settlement: statements.Settlement) -> None:
     """Settle an accepted batch as ``settlement`` says, once: a batch settled already
     (by another path, or by ``reconcile``) is left as it is."""
-    if batch.state == BatchState.CLAIMED and prepared.usable(Batch):
+    if batch.state == BatchState.CLAIMED and batch.text_id is None and prepared.usable(Batch):
         _settle_claimed(batch, settlement)
         return
     task_id = settlement.task_id
@@ -104,15 +106,22 @@ def requeue(campaign_id: int, recipients: QuerySet[Recipient], **changes: object
 
     ``changes`` are further fields to set on them (e.g. ``status`` back to pending).
     """
-    ids = list(recipients.order_by("id").values_list("id", flat=True))
+    rows = list(recipients.order_by("text_id", "id").values_list("id", "text_id"))
     size = veesing_settings.BATCH_SIZE
-    for start in range(0, len(ids), size):
-        chunk = ids[start : start + size]
-        queued = Batch.objects.create(
-            campaign_id=campaign_id, state=BatchState.QUEUED, size=len(chunk), first_id=chunk[0], last_id=chunk[-1]
-        )
-        Recipient.objects.filter(id__in=chunk).update(batch=queued, **changes)
-    return len(ids)
+    for text_id, same_text in groupby(rows, key=itemgetter(1)):  # a batch carries one text
+        ids = [pk for pk, _text in same_text]
+        for start in range(0, len(ids), size):
+            chunk = ids[start : start + size]
+            queued = Batch.objects.create(
+                campaign_id=campaign_id,
+                state=BatchState.QUEUED,
+                size=len(chunk),
+                first_id=chunk[0],
+                last_id=chunk[-1],
+                text_id=text_id,
+            )
+            Recipient.objects.filter(id__in=chunk).update(batch=queued, **changes)
+    return len(rows)
 
 
 def expire(after_hours: float | None = None, now: dt.datetime | None = None) -> int:
@@ -123,7 +132,7 @@ def expire(after_hours: float | None = None, now: dt.datetime | None = None) -> 
     waiting = Campaign.objects.filter(submitted_count__gt=0)  # type: ignore[misc]  # the manager's annotation
     for campaign_id in waiting.values_list("id", flat=True):
         batches = Batch.objects.filter(campaign_id=campaign_id, state=BatchState.SUBMITTED, sent_at__lt=cutoff)
-        for batch in batches.only("id", "campaign_id", "first_id", "last_id"):
+        for batch in batches.only("id", "campaign_id", "first_id", "last_id", "text_id"):
             with transaction.atomic():
                 n = batch.rows().filter(status=RecipientStatus.SUBMITTED).update(status=RecipientStatus.EXPIRED)
                 move_counts(campaign_id, submitted=-n, expired=n)

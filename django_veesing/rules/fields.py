@@ -1,0 +1,64 @@
+"""Personalised texts: ``{field}`` placeholders filled with each recipient's values.
+
+A field name is letters, digits or underscores, Chinese or ASCII (``{姓名}``, ``{points}``).
+A text is filled in one pass, so a value that itself holds ``{…}`` is shown as written. A
+value may not hold a line break or 【】 (only the signature may), and every field the text
+uses needs a value that is not blank.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from django.utils.translation import gettext as _
+
+from ..exceptions import VeesingError
+
+PLACEHOLDER = re.compile(r"\{(\w{1,40})\}")
+MAX_VALUE_LENGTH = 200
+
+
+class FieldProblem(VeesingError, ValueError):
+    """``str()`` says which field's value is wrong and why, for the operator."""
+
+
+def names(content: str) -> list[str]:
+    """The fields ``content`` uses, in order of first use."""
+    return list(dict.fromkeys(PLACEHOLDER.findall(content)))
+
+
+def render(content: str, values: Mapping[str, str]) -> str:
+    """``content`` with each ``{field}`` replaced by its value; ``FieldProblem`` when a
+    value is missing, blank or unfit for a text message."""
+
+    def value_of(match: re.Match[str]) -> str:
+        name = match.group(1)
+        value = values.get(name)
+        if value is None or not str(value).strip():
+            raise FieldProblem(_("No value for {%(field)s}.") % {"field": name})
+        return check_value(name, str(value).strip())
+
+    return PLACEHOLDER.sub(value_of, content)
+
+
+def check_value(name: str, value: str) -> str:
+    """``value`` if it may go into a text as field ``name``; else ``FieldProblem``."""
+    if "\n" in value or "\r" in value:
+        raise FieldProblem(_("The value of {%(field)s} holds a line break.") % {"field": name})
+    if "【" in value or "】" in value:
+        raise FieldProblem(
+            _("The value of {%(field)s} holds 【】, which only the signature may use.") % {"field": name}
+        )
+    if len(value) > MAX_VALUE_LENGTH:
+        raise FieldProblem(
+            _("The value of {%(field)s} has %(length)d characters; at most %(max)d are allowed.")
+            % {"field": name, "length": len(value), "max": MAX_VALUE_LENGTH}
+        )
+    return value
+
+
+def missing(content: str, columns: Iterable[str]) -> list[str]:
+    """The fields ``content`` uses that no column in ``columns`` provides."""
+    known = set(columns)
+    return [name for name in names(content) if name not in known]
