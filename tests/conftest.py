@@ -171,6 +171,30 @@ def mobiles(n: int, start: int = 13800000000) -> list[str]:
     return [str(start + i) for i in range(n)]
 
 
+PERSONAL_TEXT = "【维信测试】{姓名}您好，您的订单已发货"
+
+
+def personal_rows(phones: list[str], names: int | None = None) -> list[tuple[str, dict[str, str]]]:
+    """(phone, values) rows for ``PERSONAL_TEXT``: the names cycle through ``names`` of
+    them; by default every fifth number shares one name and the others have their own."""
+    if names:
+        return [(phone, {"姓名": f"客户{i % names}"}) for i, phone in enumerate(phones)]
+    return [(phone, {"姓名": "会员" if i % 5 == 0 else f"客户{i}"}) for i, phone in enumerate(phones)]
+
+
+def personal_text(values: dict[str, str]) -> str:
+    return PERSONAL_TEXT.replace("{姓名}", values["姓名"])
+
+
+def accepted_texts(simulator) -> dict[str, list[str]]:
+    """phone → every text the simulator accepted for it, in order."""
+    texts: dict[str, list[str]] = {}
+    for request in simulator.record.group_requests():
+        for phone in simulator.record.tasks.get(request.task_id or "", []):
+            texts.setdefault(phone, []).append(request.fields["content"])
+    return texts
+
+
 def another_slot(campaign) -> int:
     """A count slot the campaign does not use yet, as another connection's would be (this
     connection's slot depends on its backend pid, so a fixed number collides now and then)."""

@@ -14,7 +14,7 @@ from django.db import connection
 
 from django_veesing.models import Batch, BatchState, Campaign, CampaignStatus, Recipient, RecipientStatus
 
-from .conftest import database_url, mobiles
+from .conftest import PERSONAL_TEXT, accepted_texts, database_url, mobiles, personal_rows, personal_text
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,9 +44,14 @@ def wait_for(condition, timeout=60.0):
         time.sleep(0.02)
 
 
-def test_worker_killed_between_the_call_and_the_commit(simulator, make_campaign):
+@pytest.mark.parametrize("personalised", [False, True], ids=["one text", "personalised"])
+def test_worker_killed_between_the_call_and_the_commit(simulator, make_campaign, personalised):
     simulator.configure(per_minute_limit=False)
-    campaign = make_campaign(mobiles(3000))
+    if personalised:  # three texts of 1,000 numbers each: six batches of 500 all the same
+        rows = personal_rows(mobiles(3000), names=3)
+        campaign = make_campaign(rows, content=PERSONAL_TEXT)
+    else:
+        campaign = make_campaign(mobiles(3000))
     # The third batch reaches the provider, which acts on it and never answers.
     simulator.inject("timeout", next_n=1, path="/group", after=2, seconds=60)
     first = worker(simulator, campaign, 500)
@@ -72,6 +77,8 @@ def test_worker_killed_between_the_call_and_the_commit(simulator, make_campaign)
     )
     assert pending == set(uncertain.recipients.values_list("phone", flat=True)) and len(pending) == 500
     assert campaign.submitted_count == 2500 and campaign.pending_count == 500
+    if personalised:
+        assert accepted_texts(simulator) == {phone: [personal_text(values)] for phone, values in rows}
 
 
 def test_a_looping_worker_sends_what_falls_due_and_stops_on_ctrl_c(simulator, make_campaign):
@@ -131,6 +138,25 @@ def test_four_workers_send_each_number_exactly_once(simulator, make_campaign):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent claims need PostgreSQL's row locks")
+def test_four_workers_send_a_personalised_campaign_each_number_once_with_its_text(simulator, make_campaign):
+    numbers = 3_000  # 600 share one text (three batches of 200), 2,400 texts of their own
+    simulator.configure(per_minute_limit=False, latency=0.002)
+    rows = personal_rows(mobiles(numbers))
+    campaign = make_campaign(rows, content=PERSONAL_TEXT)
+    workers = [worker(simulator, campaign, 200) for _ in range(4)]
+    outputs = [w.communicate(timeout=300)[0] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0, 0, 0], outputs
+    assert simulator.record.sent_more_than_once() == {}
+    assert accepted_texts(simulator) == {phone: [personal_text(values)] for phone, values in rows}
+    campaign = Campaign.objects.get(pk=campaign.pk)
+    assert campaign.status == CampaignStatus.SENT
+    assert (campaign.submitted_count, campaign.pending_count) == (numbers, 0)
+    assert Recipient.objects.filter(status=RecipientStatus.SUBMITTED, campaign=campaign).count() == numbers
+    assert len(set(Batch.objects.filter(campaign=campaign).values_list("claimed_by", flat=True))) >= 3
+    assert Batch.objects.filter(campaign=campaign).count() == 3 + 2_400
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent claims need PostgreSQL's row locks")
 def test_numbers_committed_out_of_order_are_not_skipped_by_the_cursor(simulator, make_campaign, monkeypatch):
     """An import whose ids come first but commit last must still be sent (claims move a cursor)."""
     import threading
@@ -146,7 +172,7 @@ def test_numbers_committed_out_of_order_are_not_skipped_by_the_cursor(simulator,
 
     def slow_insert(model, campaign_id, numbers):
         added = real_insert(model, campaign_id, numbers)
-        if numbers[0] == "13600000000":  # the first import: its ids are taken, not committed
+        if next(iter(numbers)) == "13600000000":  # the first import: its ids are taken, not committed
             inserted.set()
             release.wait(20)
         return added

@@ -23,7 +23,7 @@ FIGURES: dict[str, list[tuple[str, object]]] = {}
 @pytest.fixture
 def figures(request):
     """figures("what was counted", value): recorded under this test's heading."""
-    rows = FIGURES.setdefault(request.node.originalname, [])
+    rows = FIGURES.setdefault(request.node.name, [])
 
     def add(label: str, value: object) -> None:
         rows.append((label, value))

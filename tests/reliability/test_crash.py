@@ -10,7 +10,7 @@ import pytest
 
 from django_veesing.models import Batch, BatchState, Campaign, CampaignStatus
 
-from ..conftest import mobiles
+from ..conftest import PERSONAL_TEXT, accepted_texts, mobiles, personal_rows, personal_text
 from .helpers import account, start_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,10 +18,15 @@ RUNS = 20
 NUMBERS = 12_000  # 120 batches: more than twenty interrupted runs can send
 
 
-def test_random_kills_then_a_final_run(simulator, make_campaign, figures):
+@pytest.mark.parametrize("personalised", [False, True], ids=["one text", "personalised"])
+def test_random_kills_then_a_final_run(simulator, make_campaign, figures, personalised):
     rng = random.Random(20261126)
     simulator.configure(per_minute_limit=False, latency=0.12)
-    campaign = make_campaign(mobiles(NUMBERS))
+    if personalised:  # 120 texts of 100 numbers: the same 120 batches, each of one text
+        rows = personal_rows(mobiles(NUMBERS), names=120)
+        campaign = make_campaign(rows, content=PERSONAL_TEXT)
+    else:
+        campaign = make_campaign(mobiles(NUMBERS))
     killed = 0
     for _run in range(RUNS):
         worker = start_worker(simulator, "--campaign", str(campaign.pk), batch_size=100)
@@ -43,6 +48,10 @@ def test_random_kills_then_a_final_run(simulator, make_campaign, figures):
         for batch in uncertain
         if set(batch.recipients.values_list("phone", flat=True)) <= set(simulator.record.accepted)
     )
+    if personalised:
+        texts = accepted_texts(simulator)
+        expected = {phone: personal_text(values) for phone, values in rows}
+        assert all(set(got) == {expected[phone]} for phone, got in texts.items())
     figures("worker runs killed with SIGKILL at a random moment", f"{killed} of {RUNS}")
     figures("numbers in the campaign", counts["numbers"])
     figures(
