@@ -229,6 +229,43 @@ def make_campaign(db):
     return make
 
 
+@pytest.fixture
+def operator(db):
+    """A staff user with every permission of the app (a sender)."""
+    from django.contrib.auth.models import Permission, User
+
+    user = User.objects.create_user("operator", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="django_veesing"))
+    return user
+
+
+@pytest.fixture
+def viewer(db):
+    """A staff user who may only view the app's records."""
+    from django.contrib.auth.models import Permission, User
+
+    user = User.objects.create_user("viewer", password="pw", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(codename__startswith="view_", content_type__app_label="django_veesing")
+    )
+    return user
+
+
+def logged_in(user, **kwargs):
+    """A test client logged in as ``user``."""
+    from django.test import Client
+
+    client = Client(**kwargs)
+    client.force_login(user)
+    return client
+
+
+def admin_url(name, *args):
+    from django.urls import reverse
+
+    return reverse(f"admin:django_veesing_{name}", args=args)
+
+
 @contextlib.contextmanager
 def connected(receivers: dict) -> Iterator[None]:
     """Connect {signal: receiver} for the duration of a ``with`` block."""

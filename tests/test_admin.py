@@ -9,12 +9,11 @@ import io
 from urllib.parse import urlencode
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 from django.utils import timezone
 
 from django_veesing.imports.jobs import INLINE_LIMIT, run_queued_imports
@@ -23,41 +22,15 @@ from django_veesing.rules.schedule import CHINA
 from django_veesing.sending.sender import Sender
 from django_veesing.sending.workers import beat
 
-from .conftest import MARKETING_TEXT, mobiles
+from .conftest import MARKETING_TEXT, logged_in, mobiles
+from .conftest import admin_url as url
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def operator(db):
-    user = User.objects.create_user("operator", password="pw", is_staff=True)
-    perms = Permission.objects.filter(content_type__app_label="django_veesing")
-    user.user_permissions.set(perms)
-    return user
-
-
-@pytest.fixture
-def viewer(db):
-    user = User.objects.create_user("viewer", password="pw", is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(codename__startswith="view_", content_type__app_label="django_veesing")
-    )
-    return user
-
-
-def logged_in(user, **kwargs):
-    client = Client(**kwargs)
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def campaign(simulator, make_campaign):
     return make_campaign(mobiles(30), kind="marketing", schedule=False)
-
-
-def url(name, *args):
-    return reverse(f"admin:django_veesing_{name}", args=args)
 
 
 def test_send_through_the_confirmation_page(simulator, operator, campaign):

@@ -219,9 +219,15 @@ class CampaignAdmin(WorkerBannerMixin, admin.ModelAdmin):
             found.kind = kind
             opted_out = opted_out_waiting(found)
             recipients = found.pending_count - opted_out
+        draft = Campaign(content=request.GET.get("content", ""), kind=kind)
+        lines, warnings = content_rules.summary(report, recipients, opted_out), []
+        if draft.is_personalised:
+            lines = [*lines[:1], *field_lines(draft.field_names)]
+            warnings = unknown_fields(draft.field_names, found.columns if found else [])
         return JsonResponse(
             {
-                "lines": content_rules.summary(report, recipients, opted_out),
+                "lines": lines,
+                "warnings": warnings,
                 "problems": report.messages(),
                 "length": report.length,
                 "segments": report.segments,
@@ -250,6 +256,31 @@ class CampaignAdmin(WorkerBannerMixin, admin.ModelAdmin):
         extra = dict(extra_context or {})
         extra.update(counter_context(None))
         return super().add_view(request, form_url, extra)
+
+
+def field_lines(names: list[str]) -> list[str]:
+    """What the counter says of a personalised text: the fields it uses, and that each
+    number's length (so its cost) depends on its values."""
+    return [
+        _("Fields: %(fields)s (each number's own value)") % {"fields": "、".join(f"{{{name}}}" for name in names)},
+        _("The length above counts the placeholders as written; each number's text is counted with its values."),
+    ]
+
+
+def unknown_fields(names: list[str], columns: list[str]) -> list[str]:
+    """A warning for each field no loaded number has a value for."""
+    known = set(columns)
+    if not known:
+        return [
+            _("No numbers with values are loaded yet: load a file whose heading names %(fields)s.")
+            % {"fields": "、".join(names)}
+        ]
+    return [
+        _("No loaded number has a value for {%(field)s}; the numbers' columns are %(columns)s.")
+        % {"field": name, "columns": "、".join(columns)}
+        for name in names
+        if name not in known
+    ]
 
 
 def counter_context(campaign: Campaign | None) -> dict[str, Any]:

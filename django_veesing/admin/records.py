@@ -74,6 +74,11 @@ class ReceiptInline(ReadOnlyMixin, admin.TabularInline):
     can_delete = False
 
 
+def values_text(values: dict[str, Any] | None) -> str:
+    """A number's values as one line: 姓名=张三；积分=1200."""
+    return "；".join(f"{name}={value}" for name, value in (values or {}).items())
+
+
 def code_with_reason(code: str) -> str:
     """A receipt code with its readable reason beside it, when one is known."""
     found = reason(code) if code else ""
@@ -82,15 +87,27 @@ def code_with_reason(code: str) -> str:
 
 @admin.register(Recipient)
 class RecipientAdmin(WorkerBannerMixin, ExactSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("phone", "campaign", "status", "task_id", "receipt", "receipt_at", "error")
+    list_display = (
+        "phone",
+        "campaign",
+        "status",
+        "task_id",
+        "receipt",
+        "receipt_at",
+        "error",
+        "shown_values",
+        "sent_text",
+    )
     list_filter = ("status", "campaign")  # not RelatedOnlyFieldListFilter: it scans every row
     search_fields = ("phone",)  # searched exactly: see ExactSearchMixin
-    list_select_related = ("campaign",)
+    list_select_related = ("campaign", "text")
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     readonly_fields = (
         "campaign",
         "phone",
+        "shown_values",
+        "sent_text",
         "status",
         "batch",
         "task_id",
@@ -105,6 +122,15 @@ class RecipientAdmin(WorkerBannerMixin, ExactSearchMixin, ReadOnlyMixin, admin.M
     @admin.display(description=gettext_lazy("receipt code"), ordering="receipt_code")
     def receipt(self, recipient: Recipient) -> str:
         return code_with_reason(recipient.receipt_code)
+
+    @admin.display(description=gettext_lazy("values"))
+    def shown_values(self, recipient: Recipient) -> str:
+        return values_text(recipient.values)
+
+    @admin.display(description=gettext_lazy("text"))
+    def sent_text(self, recipient: Recipient) -> str:
+        """The text this number gets: its own (a personalised campaign's) or the campaign's."""
+        return recipient.text.text if recipient.text is not None else recipient.campaign.text
 
     def get_paginator(self, request: HttpRequest, queryset: QuerySet[Any], per_page: int, *args: Any) -> Any:
         paginator = self.paginator(queryset, per_page, *args)

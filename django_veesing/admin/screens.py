@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from .. import clock
 from ..conf import veesing_settings
-from ..exceptions import CampaignStateError, ContentError
+from ..exceptions import CampaignStateError, ContentError, ValuesError
 from ..imports.jobs import INLINE_LIMIT
 from ..imports.readers import Numbers, UnreadableFile, precheck, read_file, read_pasted
 from ..models import (
@@ -41,14 +41,19 @@ from ..models import (
     TrialState,
     rows_of,
 )
+from ..models.imported import values_error
 from ..rules.phones import InvalidPhone, normalise
 from ..sending.backlog import plan, resend_uncertain, retry_failed, unclaimed
+from ..sending.estimate import estimate
 from ..sending.trials import send_trial
 from .common import balance, can_send, csv_safe, money
 
 View = Callable[..., HttpResponseBase]
 #: Invalid entries listed on the page after an import; the CSV download has them all.
 SHOWN_INVALID = 20
+#: A personalised campaign's texts shown before it is sent, as the phones will show them.
+SHOWN_TEXTS = 3
+SCHEDULABLE = (CampaignStatus.DRAFT, CampaignStatus.FAILED, CampaignStatus.SCHEDULED)
 
 
 def _page(request: HttpRequest, admin: Any, campaign: Campaign, template: str, **context: Any) -> TemplateResponse:
@@ -121,14 +126,17 @@ def confirm_send(admin: Any) -> View:
         _require_send(request)
         campaign = get_object_or_404(Campaign, pk=pk)
         form = SendForm(request.POST or None)
+        refused = campaign.prepare_texts() if campaign.status in SCHEDULABLE else []  # a text edited since
         numbers = plan(campaign)
         if request.method == "POST" and form.is_valid():
             try:
+                if refused:
+                    raise ContentError([values_error(refused, len(refused)).message])
                 if not numbers["numbers"]:
                     raise CampaignStateError(_("There is no number to send."))
                 campaign.schedule(form.cleaned_data["send_at"], at_provider=form.cleaned_data["at_provider"])
-            except (ContentError, CampaignStateError) as refused:
-                form.add_error(None, str(refused))
+            except (ContentError, CampaignStateError) as refusal:
+                form.add_error(None, str(refusal))
             else:
                 when = campaign.send_at
                 message = (
@@ -150,6 +158,9 @@ def confirm_send(admin: Any) -> View:
             form=form,
             plan=numbers,
             plan_money=money(numbers["messages"]),
+            plan_time=estimate(numbers["batches"]) if numbers["numbers"] else "",
+            samples=campaign.sample_texts(SHOWN_TEXTS),
+            refused=refused[:SHOWN_INVALID],
             report=report,
             balance=reading.value,
             balance_error=reading.error,
@@ -271,7 +282,8 @@ class LoadForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8, "cols": 60}),
         help_text=gettext_lazy(
             "One per line, or several on a line separated by commas, semicolons or tabs; +86, 0086, spaces and"
-            " dashes inside a number are fine. Under a heading line (手机号,姓名) only the phone column is read."
+            " dashes inside a number are fine. Under a heading line (手机号,姓名,积分) the other columns are each"
+            " number's values, which a personalised text uses as {姓名}."
         ),
     )
     file = forms.FileField(
@@ -345,7 +357,19 @@ def _load(request: HttpRequest, admin: Any, campaign: Campaign, data: dict[str, 
 
 
 def _import_now(campaign: Campaign, name: str, entries: Numbers) -> ImportJob:
-    result = campaign.add_recipients(entries)
+    try:
+        result = campaign.add_recipients(entries)
+    except ValuesError as refused:  # nothing was stored: the rows to correct, with their lines
+        return ImportJob.objects.create(
+            campaign=campaign,
+            filename=name,
+            data=b"",
+            status=ImportStatus.FAILED,
+            invalid_count=refused.count,
+            invalid=ImportJob.invalid_text(refused.rows),
+            message=refused.message,
+            finished_at=clock.now(),
+        )
     return ImportJob.objects.create(
         campaign=campaign,
         filename=name,
@@ -397,15 +421,20 @@ def export_csv(admin: Any) -> View:
         recipients = (
             Recipient.objects.filter(campaign=campaign)
             .order_by("id")
-            .values_list("phone", "status", "task_id", "receipt_code", "receipt_at", "error")
+            .values_list("phone", "status", "task_id", "receipt_code", "receipt_at", "error", "values", "text__text")
         )
+        columns = campaign.columns  # each value in a column of its own, then the number's text
+        personalised = campaign.is_personalised
 
         def rows() -> Iterator[list[Any]]:
-            yield [_("phone"), _("status"), _("task id"), _("receipt code"), _("receipt time"), _("error")]
+            heading = [_("phone"), _("status"), _("task id"), _("receipt code"), _("receipt time"), _("error")]
+            yield [*heading, *columns, *([_("text")] if personalised else [])]
             labels = dict(RecipientStatus.choices)
-            for phone, status, task_id, code, at, error in recipients.iterator(chunk_size=2000):
+            for phone, status, task_id, code, at, error, values, text in recipients.iterator(chunk_size=2000):
                 when = timezone.localtime(at).strftime("%Y-%m-%d %H:%M:%S") if at else ""
-                yield [phone, labels.get(status, status), task_id, code, when, error]
+                row = [phone, labels.get(status, status), task_id, code, when, error]
+                row += [(values or {}).get(name, "") for name in columns]
+                yield row + ([text or ""] if personalised else [])
 
         return _stream(rows(), f"campaign-{campaign.pk}-{timezone.localdate(clock.now()):%Y%m%d}.csv")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from .. import clock
+from ..exceptions import ValuesError
 from ..models import Campaign, ImportJob, ImportStatus
 from .readers import UnreadableFile, read_file
 
@@ -24,6 +25,15 @@ def run_import(job_id: int) -> None:
     try:
         numbers = read_file(job.filename, bytes(job.data))
         result = campaign.add_recipients(_progress(numbers, job))
+    except ValuesError as refused:  # nothing was stored: the rows to correct, with their lines
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportStatus.FAILED,
+            message=refused.message,
+            invalid_count=refused.count,
+            invalid=ImportJob.invalid_text(refused.rows),
+            finished_at=clock.now(),
+        )
+        return
     except (UnreadableFile, ValueError) as error:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportStatus.FAILED, message=str(error), finished_at=clock.now()

@@ -147,6 +147,14 @@ class Campaign(models.Model):
             return totals(pending, veesing_settings.BATCH_SIZE).billed
         return cost(self.text, self.pending_count)
 
+    def sample_texts(self, count: int = 3) -> list[tuple[str, str]]:
+        """A personalised campaign's first numbers still to send, with their texts as the
+        phones will show them (none for one text to all: that is ``text``)."""
+        if not self.is_personalised or self.pk is None:
+            return []
+        rows = Recipient.objects.filter(campaign_id=self.pk, status=RecipientStatus.PENDING, text__isnull=False)
+        return list(rows.order_by("id").values_list("phone", "text__text")[:count])
+
     def prepare_texts(self) -> list[InvalidEntry]:
         """Render the numbers' texts again if the text changed since (see ``personal``);
         the numbers whose values do not fit it, in which case nothing changed."""

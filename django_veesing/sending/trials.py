@@ -1,6 +1,7 @@
-"""Trial sends: the campaign's text to a few numbers of the operator's own, before the real
-send, through the same discipline as a batch: recorded before the call, settled after it,
-an answer lost left ``uncertain`` (never retried by itself). The numbers are never the
+"""Trial sends: the campaign's text (a personalised campaign's first number's) to a few
+numbers of the operator's own, before the real send, through the same discipline as a
+batch: recorded before the call, settled after it, an answer lost left ``uncertain``
+(never retried by itself). The numbers are never the
 campaign's recipients, so nothing of the campaign counts them."""
 
 from __future__ import annotations
@@ -46,12 +47,13 @@ def send_trial(campaign: Campaign, phones: Iterable[str], *, requested_by: str =
     report = campaign.content_report()
     if not report.ok:
         raise ContentError(report.messages())
+    text = _trial_text(campaign, report.text)
     trial = TrialSend.objects.create(
-        campaign=campaign, phones=",".join(numbers), text=report.text, requested_by=requested_by
+        campaign=campaign, phones=",".join(numbers), text=text, requested_by=requested_by
     )  # committed before the call: a crash during it leaves the trial "sending", never lost
     try:
         with VeesingClient.from_settings() as client:
-            result = client.send(numbers, report.text)
+            result = client.send(numbers, text)
     except TransportError as error:
         state = TrialState.UNCERTAIN if error.maybe_sent else TrialState.FAILED
         _settle(trial, state, message=str(error))
@@ -71,3 +73,16 @@ def _settle(trial: TrialSend, state: str, **fields: str) -> None:
 def default_trial_numbers() -> str:
     """The numbers the trial form offers: ``VEESING["TRIAL_NUMBERS"]``, comma-joined."""
     return ", ".join(veesing_settings.TRIAL_NUMBERS)
+
+
+def _trial_text(campaign: Campaign, text: str) -> str:
+    """The text to try: a personalised campaign's first number's, as that phone will show it."""
+    if not campaign.is_personalised:
+        return text
+    refused = campaign.prepare_texts()
+    if refused:
+        raise ContentError([f"{refused[0].entry}: {refused[0].reason}"])
+    samples = campaign.sample_texts(1)
+    if not samples:
+        raise CampaignStateError(_("A personalised text is tried with a number's values: load the numbers first."))
+    return samples[0][1]
