@@ -92,3 +92,60 @@ def _insert_with_orm(recipients: type[Model], campaign_id: int, rows: dict[str, 
         ignore_conflicts=True,
     )
     return len(new)
+
+
+def insert_texts(texts_model: type[Model], campaign_id: int, texts: dict[str, tuple[int, int]]) -> dict[str, int]:
+    """The ids of a campaign's rendered ``texts`` (text → (length, segments)) as rows of
+    ``texts_model`` (``CampaignText``), inserted where new. Call inside a transaction.
+
+    On PostgreSQL by COPY and one ``INSERT … ON CONFLICT DO NOTHING``, then one join for
+    every id; elsewhere ``bulk_create`` and look-ups in slices."""
+    if not texts:
+        return {}
+    connection = connection_for(texts_model)
+    if not _can_copy(connection):
+        return _insert_texts_with_orm(texts_model, campaign_id, texts)
+    table = connection.ops.quote_name(texts_model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS veesing_new_texts "
+            "(text text, length integer, segments integer) ON COMMIT DELETE ROWS"
+        )
+        with cursor.cursor.copy("COPY veesing_new_texts (text, length, segments) FROM STDIN") as copy:
+            for text, (length, segments) in texts.items():
+                copy.write_row((text, length, segments))
+        cursor.execute(
+            f"INSERT INTO {table} (campaign_id, text, length, segments) "  # noqa: S608
+            "SELECT %s, text, length, segments FROM veesing_new_texts ON CONFLICT (campaign_id, text) DO NOTHING "
+            "RETURNING text, id",
+            [campaign_id],
+        )
+        ids = dict(cursor.fetchall())
+        known = [text for text in texts if text not in ids]  # stored by an earlier chunk
+        if known:
+            cursor.execute(
+                f"SELECT text, id FROM {table} WHERE campaign_id = %s AND text = ANY(%s)",  # noqa: S608
+                [campaign_id, known],
+            )
+            ids.update(cursor.fetchall())
+        cursor.execute("DELETE FROM veesing_new_texts")
+    return ids
+
+
+def _insert_texts_with_orm(
+    texts_model: type[Model], campaign_id: int, texts: dict[str, tuple[int, int]]
+) -> dict[str, int]:
+    manager = texts_model._default_manager
+    manager.bulk_create(
+        [
+            texts_model(campaign_id=campaign_id, text=text, length=length, segments=segments)
+            for text, (length, segments) in texts.items()
+        ],
+        ignore_conflicts=True,
+    )
+    ids: dict[str, int] = {}
+    distinct = list(texts)
+    for start in range(0, len(distinct), 500):  # under SQLite's limit of bound variables
+        found = manager.filter(campaign_id=campaign_id, text__in=distinct[start : start + 500])
+        ids.update(found.values_list("text", "id"))
+    return ids

@@ -168,7 +168,7 @@ def _text_rows(text: str) -> Iterator[Row]:
         return
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=counts.most_common(1)[0][0])
     for cells in reader:
-        if any(cell.strip() for cell in cells):
+        if "".join(cells).strip():
             yield reader.line_num, cells
 
 

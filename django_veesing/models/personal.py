@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..conf import veesing_settings
+from ..db import bulk
 from ..rules import content as content_rules
 from ..rules import fields
 from ..rules.segments import segments
@@ -33,17 +34,44 @@ READ_CHUNK = 5_000
 
 
 class Renderer:
-    """One campaign's texts: rendered from values, checked (each distinct text once), stored."""
+    """One campaign's texts: rendered from values, checked, stored.
+
+    The campaign's text (with the default signature, if it had none) is checked once by the
+    content rules; each number's text is then checked for what its values can break
+    (``content.filled_problems``). A template that itself breaks a rule, or holds a
+    placeholder in its signature, has every distinct text checked whole instead."""
 
     def __init__(self, campaign: Campaign) -> None:
         self.campaign_id = campaign.pk
         self.content = campaign.content
         self.marketing = campaign.is_marketing
+        self.template = content_rules.with_signature(campaign.content, veesing_settings.SIGNATURE)
+        self.names = fields.names(self.template)
+        signature = content_rules.signature_of(self.template) or ""
+        report = content_rules.check(
+            self.template, marketing=self.marketing, opt_out_phrases=veesing_settings.OPT_OUT_PHRASES
+        )
+        self.whole = not report.ok or bool(fields.PLACEHOLDER.search(signature))
         self._checked: dict[str, str] = {}  # text → its problems ("" when it obeys every rule)
 
     def text_for(self, values: dict[str, Any] | None) -> str:
         """The text the number with ``values`` gets; ``FieldProblem`` saying what is wrong."""
-        text = content_rules.with_signature(fields.render(self.content, values or {}), veesing_settings.SIGNATURE)
+        values = values or {}
+        text = fields.render(self.template, values)
+        if self.whole:
+            problems = self._whole_check(text)
+        else:
+            used = (str(values[name]) for name in self.names)
+            problems = " ".join(
+                content_rules.filled_problems(
+                    text, used, marketing=self.marketing, opt_out_phrases=veesing_settings.OPT_OUT_PHRASES
+                )
+            )
+        if problems:
+            raise fields.FieldProblem(problems)
+        return text
+
+    def _whole_check(self, text: str) -> str:
         problems = self._checked.get(text)
         if problems is None:
             report = content_rules.check(
@@ -53,24 +81,12 @@ class Renderer:
             if len(self._checked) >= CHECKED_KEPT:
                 self._checked.clear()
             self._checked[text] = problems
-        if problems:
-            raise fields.FieldProblem(problems)
-        return text
+        return problems
 
     def store(self, texts: Iterable[str]) -> dict[str, int]:
         """The ids of ``texts``, stored where new."""
-        distinct = list(dict.fromkeys(texts))
-        CampaignText.objects.bulk_create(
-            [CampaignText(campaign_id=self.campaign_id, text=t, length=len(t), segments=segments(t)) for t in distinct],
-            ignore_conflicts=True,
-            batch_size=2_000,
-        )
-        ids: dict[str, int] = {}
-        step = 5_000 if connection.vendor == "postgresql" else 500
-        for start in range(0, len(distinct), step):
-            found = CampaignText.objects.filter(campaign_id=self.campaign_id, text__in=distinct[start : start + step])
-            ids.update(found.values_list("text", "id"))
-        return ids
+        distinct = {text: (len(text), segments(text)) for text in texts}
+        return bulk.insert_texts(CampaignText, self.campaign_id, distinct)
 
 
 def prepare_texts(campaign: Campaign) -> list[InvalidEntry]:

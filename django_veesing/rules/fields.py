@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -28,18 +30,34 @@ def names(content: str) -> list[str]:
     return list(dict.fromkeys(PLACEHOLDER.findall(content)))
 
 
-def render(content: str, values: Mapping[str, str]) -> str:
+def render(content: str, values: Mapping[str, Any]) -> str:
     """``content`` with each ``{field}`` replaced by its value; ``FieldProblem`` when a
     value is missing, blank or unfit for a text message."""
+    return _parts(content).fill(values)
 
-    def value_of(match: re.Match[str]) -> str:
-        name = match.group(1)
-        value = values.get(name)
-        if value is None or not str(value).strip():
-            raise FieldProblem(_("No value for {%(field)s}.") % {"field": name})
-        return check_value(name, str(value).strip())
 
-    return PLACEHOLDER.sub(value_of, content)
+class _Parts:
+    """A text cut once into its literal pieces and its fields, to be filled many times."""
+
+    def __init__(self, content: str) -> None:
+        pieces = PLACEHOLDER.split(content)  # literal, name, literal, name, …, literal
+        self.literals = pieces[0::2]
+        self.names = pieces[1::2]
+
+    def fill(self, values: Mapping[str, Any]) -> str:
+        out = [self.literals[0]]
+        for name, literal in zip(self.names, self.literals[1:], strict=True):
+            value = values.get(name)
+            text = "" if value is None else str(value).strip()
+            if not text:
+                raise FieldProblem(_("No value for {%(field)s}.") % {"field": name})
+            out += (check_value(name, text), literal)
+        return "".join(out)
+
+
+@lru_cache(maxsize=64)
+def _parts(content: str) -> _Parts:
+    return _Parts(content)
 
 
 def check_value(name: str, value: str) -> str:
