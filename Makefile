@@ -65,6 +65,7 @@ bench: $(VENV)/.installed-test
 	cd benchmarks && ../$(PY) bench_send.py $(BENCH_ARGS)
 	cd benchmarks && ../$(PY) bench_send.py --latency 0.05 $(BENCH_ARGS)
 	cd benchmarks && ../$(PY) bench_messages.py $(BENCH_ARGS)
+	cd benchmarks && ../$(PY) bench_personalised.py $(BENCH_ARGS)
 	cd benchmarks && ../$(PY) bench_scaling.py $(BENCH_ARGS)
 	cd benchmarks && ../$(PY) bench_admin.py $(BENCH_ARGS)
 	cd benchmarks && ../$(PY) bench_callback.py $(BENCH_ARGS)

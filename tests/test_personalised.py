@@ -84,6 +84,23 @@ def test_a_file_heading_names_the_values_and_each_number_gets_its_text():
 
 
 @pytest.mark.django_db
+def test_an_xlsx_sheet_and_a_tab_separated_txt_carry_values_too():
+    import io
+
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.active.append(["姓名", "手机", "积分"])
+    book.active.append(["王五", 13800000001, 1200])
+    data = io.BytesIO()
+    book.save(data)
+    campaign = personalised(read_file("名单.xlsx", data.getvalue()), schedule=False)
+    assert Recipient.objects.get(campaign=campaign).text.text == "【某某商城】王五您好，您的积分1200将于月底清零"
+    txt = "手机号\t姓名\t积分\n13800000002\t赵六\t5\n".encode("gb18030")
+    other = personalised(read_file("名单.txt", txt), schedule=False)
+    assert Recipient.objects.get(campaign=other).values == {"姓名": "赵六", "积分": "5"}
+
+
+@pytest.mark.django_db
 def test_code_passes_dicts_or_pairs():
     campaign = personalised(
         [{"phone": "13800000001", "姓名": "张三", "积分": 5}, ("13800000002", {"姓名": "李四", "积分": "6"})],

@@ -46,7 +46,7 @@ def test_a_file_with_a_heading_loads_values_and_the_confirmation_shows_real_text
     assert "3 different texts" in page
     assert "【某某商城】张三您好，您的积分1200将于月底清零，回T退订" in page  # the first numbers' texts
     assert "13800000002" in page and "李四" in page
-    assert 'id="summary-time">about 0 seconds: 3 provider calls' in page
+    assert 'id="summary-time">about 1 second: 3 provider calls' in page
 
 
 def test_the_bill_counts_each_text_by_its_own_length(operator, campaign):
@@ -54,7 +54,8 @@ def test_the_bill_counts_each_text_by_its_own_length(operator, campaign):
     load(logged_in(operator), campaign, rows)
     page = logged_in(operator).get(url("campaign_send", campaign.pk)).content.decode()
     assert 'id="summary-billed">6<' in page  # four texts of one message, one of two
-    assert "up to 2 (the longest text has" in page
+    assert "up to 2 (the longest text has 85 characters)" in page
+    assert "长" * 60 in page.split('id="veesing-longest"')[1]
 
 
 def test_rows_that_do_not_fit_are_listed_with_their_lines_and_nothing_is_loaded(operator, campaign):

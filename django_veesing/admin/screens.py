@@ -160,6 +160,7 @@ def confirm_send(admin: Any) -> View:
             plan_money=money(numbers["messages"]),
             plan_time=estimate(numbers["batches"]) if numbers["numbers"] else "",
             samples=campaign.sample_texts(SHOWN_TEXTS),
+            longest=campaign.longest_text(),
             refused=refused[:SHOWN_INVALID],
             report=report,
             balance=reading.value,

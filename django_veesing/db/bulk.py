@@ -17,6 +17,8 @@ from django.db.models import Model
 from .routing import connection_for
 
 CHUNK_POSTGRESQL = 20_000
+#: An import adding this many rows refreshes the table's statistics (PostgreSQL).
+ANALYZE_AFTER = 10_000
 CHUNK_OTHER = 2_000  # under SQLite's limit of bound variables
 
 Detail = tuple[dict[str, str] | None, Any]  # a number's values, the id of its rendered text
@@ -40,6 +42,19 @@ def insert_new(recipients: type[Model], campaign_id: int, numbers: Rows) -> int:
     if _can_copy(connection_for(recipients)):
         return _insert_with_copy(recipients, campaign_id, rows)
     return _insert_with_orm(recipients, campaign_id, rows)
+
+
+def refresh_statistics(model: type[Model], added: int) -> None:
+    """After a large import, let PostgreSQL's planner know the rows are there (``ANALYZE``
+    samples the table in a fraction of a second): with the statistics of an emptier table
+    it would find a campaign's next pending numbers by sorting every one of them instead of
+    walking an index to the first (measured: 330 ms a claim instead of 0.3 ms, right after
+    loading 100,000 numbers). Autovacuum would get there, but later than the first send."""
+    connection = connection_for(model)
+    if added < ANALYZE_AFTER or connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def _can_copy(connection: BaseDatabaseWrapper) -> bool:

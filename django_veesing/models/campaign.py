@@ -155,6 +155,14 @@ class Campaign(models.Model):
         rows = Recipient.objects.filter(campaign_id=self.pk, status=RecipientStatus.PENDING, text__isnull=False)
         return list(rows.order_by("id").values_list("phone", "text__text")[:count])
 
+    def longest_text(self) -> str:
+        """A personalised campaign's longest text among the numbers still to send ("" if none)."""
+        if not self.is_personalised or self.pk is None:
+            return ""
+        rows = Recipient.objects.filter(campaign_id=self.pk, status=RecipientStatus.PENDING, text__isnull=False)
+        found = rows.order_by("-text__length", "id").values_list("text__text", flat=True).first()
+        return found or ""
+
     def prepare_texts(self) -> list[InvalidEntry]:
         """Render the numbers' texts again if the text changed since (see ``personal``);
         the numbers whose values do not fit it, in which case nothing changed."""
@@ -210,6 +218,7 @@ class Campaign(models.Model):
                 result = self._add(entries, personal.Renderer(self))
                 if result.refused_count:
                     raise values_error(result.refused, result.refused_count)
+        bulk.refresh_statistics(Recipient, result.added)
         self.refresh_from_db(fields=[f"{name}_count" for name in COUNTED] + ["columns", "texts_from"])
         return result
 

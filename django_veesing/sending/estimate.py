@@ -20,7 +20,7 @@ from .. import clock
 from ..models import Batch, BatchState, WorkerHeartbeat
 
 #: Seconds a call took in the benchmark, claim to settlement, at 50 ms provider latency.
-BENCHMARK_SECONDS_PER_CALL = 0.06
+BENCHMARK_SECONDS_PER_CALL = 0.064
 RECENT_CALLS = 200
 MIN_MEASURED = 20
 #: A worker seen within this long counts as sharing the work.
@@ -81,7 +81,7 @@ def estimate(calls: int) -> Estimate:
 def duration(seconds: float) -> str:
     """``seconds`` as a person says it: seconds, minutes or hours."""
     if seconds < 90:
-        whole = int(seconds + 0.5)
+        whole = max(1, int(seconds + 0.5))
         return ngettext("%(n)d second", "%(n)d seconds", whole) % {"n": whole}
     if seconds < 90 * 60:
         minutes = int(seconds / 60 + 0.5)

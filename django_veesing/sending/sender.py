@@ -25,7 +25,9 @@ Numbers to send again wait in ``queued`` batches (and so does a batch claimed ah
 while a call is in flight); a worker takes one with a conditional UPDATE of its row just
 before its call, so exactly one worker sends it. So any number of workers can share a
 campaign on PostgreSQL without two claiming one number. There, a claim and a settlement
-are one prepared statement each (``statements``), each one UPDATE of the batch's rows. How
+are one prepared statement each (``statements``), each one UPDATE of the batch's rows. A
+personalised campaign's claim takes the first number not claimed yet and the next numbers
+with the same rendered text (``_next_text_batch``); its batch carries that text. How
 a batch is settled is ``settling``; the numbers still to send and those put back are
 ``backlog``.
 """
