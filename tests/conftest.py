@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 from django.core.servers.basehttp import ThreadedWSGIServer
+from django.db import connection
 from django.test.testcases import LiveServerThread
 
 from django_veesing import clock as app_clock
@@ -211,6 +212,18 @@ def empty_cache() -> Iterator[None]:
 
     cache.clear()
     yield
+
+
+@pytest.fixture(params=["statement", "orm"] if connection.vendor == "postgresql" else ["orm"])
+def sending_path(request, monkeypatch):
+    """A test using it runs on both paths a batch can take on PostgreSQL: the one-statement
+    claim and settlement (``sending.statements``), and the ORM path forced on (every other
+    database's). Elsewhere, once."""
+    if request.param == "orm":
+        from django_veesing.db import prepared
+
+        monkeypatch.setattr(prepared, "usable", lambda model: False)
+    return request.param
 
 
 @pytest.fixture

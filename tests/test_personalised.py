@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from django.db import connection
 
-from django_veesing.db import prepared
 from django_veesing.exceptions import ContentError, ValuesError
 from django_veesing.imports.readers import UnreadableFile, read_file, read_pasted
 from django_veesing.models import Batch, BatchState, Campaign, CampaignStatus, Recipient, RecipientStatus
@@ -23,12 +21,7 @@ def noon(clock):
     return clock
 
 
-@pytest.fixture(autouse=True, params=["statement", "orm"] if connection.vendor == "postgresql" else ["orm"])
-def sending_path(request, monkeypatch):
-    """Plain batches in the same campaigns' company take both paths on PostgreSQL."""
-    if request.param == "orm":
-        monkeypatch.setattr(prepared, "usable", lambda model: False)
-    return request.param
+pytestmark = pytest.mark.usefixtures("sending_path")  # plain batches beside them take both paths
 
 
 @pytest.fixture

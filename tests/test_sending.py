@@ -11,7 +11,6 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from django_veesing import signals
-from django_veesing.db import prepared
 from django_veesing.models import Batch, BatchState, Campaign, CampaignStatus, OptOut, Recipient, RecipientStatus
 from django_veesing.provider.client import VeesingClient
 from django_veesing.receiving.parsing import read_event
@@ -30,14 +29,7 @@ def noon(clock):
     return clock
 
 
-@pytest.fixture(autouse=True, params=["statement", "orm"] if connection.vendor == "postgresql" else ["orm"])
-def sending_path(request, monkeypatch):
-    """Every test here runs on both paths a batch can take on PostgreSQL: the one-statement
-    claim and settlement (``sending.statements``), and the ORM path forced on (every other
-    database's). Elsewhere, once."""
-    if request.param == "orm":
-        monkeypatch.setattr(prepared, "usable", lambda model: False)
-    return request.param
+pytestmark = pytest.mark.usefixtures("sending_path")
 
 
 @pytest.fixture

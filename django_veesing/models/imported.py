@@ -56,6 +56,7 @@ def values_error(rows: list[InvalidEntry], count: int) -> ValuesError:
         for row in rows[:3]
     )
     message = gettext(
-        "%(count)s row(s) do not fit the text, so nothing was imported. Correct them and import the file again: %(rows)s"
+        "%(count)s row(s) do not fit the text, so nothing was imported. "
+        "Correct them and import the file again: %(rows)s"
     ) % {"count": count, "rows": shown}
     return ValuesError(message, rows, count)

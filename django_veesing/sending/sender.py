@@ -34,13 +34,14 @@ a batch is settled is ``settling``; the numbers still to send and those put back
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from .. import clock, signals
@@ -352,30 +353,15 @@ class Sender:
                 last_id=claimed.last_id,
             )
             return status, batch, claimed.phones
-        locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("status", "claimed_through")
-        status, cursor = locked.get()
+        status, cursor = _locked(campaign)
         if status != CampaignStatus.SENDING:
             return status, None, []
-        rows = list(
-            Recipient.objects.filter(
-                campaign_id=campaign.pk, status=RecipientStatus.PENDING, batch__isnull=True, id__gt=cursor
-            )
-            .order_by("id")
-            .values_list("id", "phone")[:size]
-        )
+        rows = list(_unclaimed(campaign).filter(id__gt=cursor).order_by("id").values_list("id", "phone")[:size])
         if not rows:
             return status, None, []
         first, last = rows[0][0], rows[-1][0]
         Campaign.objects.filter(pk=campaign.pk).update(claimed_through=last)
-        batch = Batch.objects.create(
-            campaign_id=campaign.pk,
-            state=state,
-            size=len(rows),
-            claimed_by=self.worker,
-            claimed_at=now,
-            first_id=first,
-            last_id=last,
-        )
+        batch = self._new_batch(campaign, state, rows, now)
         # Under the campaign's lock the rows of that id range still pending and unlinked are
         # exactly the ones taken.
         Recipient.objects.filter(
@@ -389,31 +375,34 @@ class Sender:
         each text's numbers). The cursor moves to that first number: every one before it
         is claimed; later numbers already taken with an earlier text carry their batch."""
         size, now = veesing_settings.BATCH_SIZE, clock.now()
-        locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("status", "claimed_through")
-        status, cursor = locked.get()
+        status, cursor = _locked(campaign)
         if status != CampaignStatus.SENDING:
             return status, None, []
-        waiting = Recipient.objects.filter(campaign_id=campaign.pk, status=RecipientStatus.PENDING, batch__isnull=True)
-        first = waiting.filter(id__gt=cursor).order_by("id").values_list("id", "text_id").first()
+        first = _unclaimed(campaign).filter(id__gt=cursor).order_by("id").values_list("id", "text_id").first()
         if first is None:
             return status, None, []
         first_id, text_id = first
-        same = waiting.filter(text_id=text_id, id__gte=first_id)
+        same = _unclaimed(campaign).filter(text_id=text_id, id__gte=first_id)
         rows = list(same.order_by("id").values_list("id", "phone")[:size])
-        last_id = rows[-1][0]
         Campaign.objects.filter(pk=campaign.pk).update(claimed_through=first_id)
-        batch = Batch.objects.create(
+        batch = self._new_batch(campaign, state, rows, now, text_id=text_id)
+        same.filter(id__lte=batch.last_id).update(batch=batch)  # under the campaign's lock: exactly those taken
+        return status, batch, [phone for _id, phone in rows]
+
+    def _new_batch(
+        self, campaign: Campaign, state: str, rows: list[tuple[int, str]], now: dt.datetime, text_id: int | None = None
+    ) -> Batch:
+        """The batch of ``rows`` (id, phone; in id order) claimed by this worker."""
+        return Batch.objects.create(
             campaign_id=campaign.pk,
             state=state,
             size=len(rows),
             claimed_by=self.worker,
             claimed_at=now,
-            first_id=first_id,
-            last_id=last_id,
+            first_id=rows[0][0],
+            last_id=rows[-1][0],
             text_id=text_id,
         )
-        same.filter(id__lte=last_id).update(batch=batch)  # under the campaign's lock: exactly those taken
-        return status, batch, [phone for _id, phone in rows]
 
     @staticmethod
     def _without_opt_outs(campaign: Campaign, batch: Batch, phones: list[str], report: SendReport) -> list[str]:
@@ -496,6 +485,17 @@ class Sender:
         ):
             if claim_abandoned(batch.claimed_by, batch.claimed_at, now):
                 mark_uncertain(batch, abandoned_message(batch.claimed_by))
+
+
+def _locked(campaign: Campaign) -> tuple[str, int]:
+    """The campaign's status and cursor, its row locked until the transaction ends."""
+    locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("status", "claimed_through")
+    return locked.get()
+
+
+def _unclaimed(campaign: Campaign) -> QuerySet[Recipient]:
+    """The campaign's numbers pending and in no batch (read under the campaign's lock)."""
+    return Recipient.objects.filter(campaign_id=campaign.pk, status=RecipientStatus.PENDING, batch__isnull=True)
 
 
 def _text_of(campaign: Campaign, batch: Batch) -> str:
