@@ -39,3 +39,21 @@ for n, (phone, text) in enumerate(
 ):
     send_message(phone, text, key=f"demo-message-{n}", metadata={"demo": n})
 print("Three messages from code queued: see 维信短信 › 短信 in the admin.")
+
+# A personalised campaign left as a draft for the operator to send: each number's text is
+# filled with its own values (see docs/personalised.rst).
+from django_veesing.models import Campaign  # noqa: E402
+
+campaign, new = Campaign.objects.get_or_create(
+    name="积分提醒（个性化演示）",
+    defaults={"content": "【维信演示】{姓名}您好，您的积分{积分}将于月底清零", "kind": "notification"},
+)
+if new:
+    campaign.add_recipients(
+        [
+            {"手机号": "13800138011", "姓名": "张三", "积分": 1200},
+            {"手机号": "13800138012", "姓名": "李四", "积分": 80},
+            {"手机号": "13800138013", "姓名": "王五", "积分": 560},
+        ]
+    )
+print(f"A personalised draft campaign: 维信短信 › 群发任务 › {campaign.name} (send it from its page).")
