@@ -136,3 +136,15 @@ def _seconds(n):
 def read(response) -> str:
     """A streamed CSV download as text, without its BOM."""
     return b"".join(response.streaming_content).decode().lstrip("\ufeff")
+
+
+def test_each_batch_on_the_campaign_page_shows_the_text_it_sent(operator, campaign, simulator, settings):
+    from django_veesing.sending.sender import Sender
+
+    load(logged_in(operator), campaign, FILE)
+    campaign.schedule()
+    Sender().send(campaign)
+    page = logged_in(operator).get(url("campaign_change", campaign.pk)).content.decode()
+    batches = page.split("batch_set-group")[1] if "batch_set-group" in page else page.split("batches-group")[1]
+    assert "【某某商城】会员您好，您的积分100将于月底清零，回T退订" in batches
+    assert "【某某商城】张三您好，您的积分1200将于月底清零，回T退订" in batches

@@ -42,6 +42,7 @@ class BatchInline(admin.TabularInline):
         "success_count",
         "remain_point",
         "message",
+        "text",
         "claimed_by",
         "claimed_at",
         "sent_at",
@@ -54,7 +55,7 @@ class BatchInline(admin.TabularInline):
     max_num = 0
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Batch]:
-        return super().get_queryset(request).order_by("-id")
+        return super().get_queryset(request).select_related("text").order_by("-id")
 
 
 class ImportJobInline(admin.TabularInline):
