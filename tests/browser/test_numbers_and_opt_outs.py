@@ -32,7 +32,7 @@ def load_page(page, live_server, campaign: Campaign) -> None:
     page.goto(live_server.url + reverse("admin:django_veesing_campaign_load", args=[campaign.pk]))
 
 
-def test_a_csv_with_a_heading_imports_its_phone_column(page, live_server, tmp_path):
+def test_a_csv_with_a_heading_imports_its_phone_column_and_the_others_as_values(page, live_server, tmp_path):
     campaign = Campaign.objects.create(name="会员通知", content="【维信测试】您的订单已发货")
     rows = "\n".join(f"{13800000000 + i},张三" for i in range(2000))
     upload = tmp_path / "名单.csv"
@@ -43,8 +43,9 @@ def test_a_csv_with_a_heading_imports_its_phone_column(page, live_server, tmp_pa
     result = page.locator("#veesing-import-result")
     expect(result).to_contain_text("已添加 2000 个")
     expect(result).to_contain_text("无效 0 个")
-    expect(page.locator("#veesing-import-note")).to_have_text("号码取自第 1 列（“手机号”），其他列已忽略。")
+    expect(page.locator("#veesing-import-note")).to_have_text("号码取自第 1 列（“手机号”），并带有字段值：姓名。")
     assert campaign.recipients.count() == 2000
+    assert campaign.recipients.first().values == {"姓名": "张三"}
     shot(page, "load-csv-with-heading")
 
 
