@@ -150,18 +150,19 @@ class Campaign(models.Model):
     def sample_texts(self, count: int = 3) -> list[tuple[str, str]]:
         """A personalised campaign's first numbers still to send, with their texts as the
         phones will show them (none for one text to all: that is ``text``)."""
-        if not self.is_personalised or self.pk is None:
-            return []
-        rows = Recipient.objects.filter(campaign_id=self.pk, status=RecipientStatus.PENDING, text__isnull=False)
+        rows = self._pending_texts()
         return list(rows.order_by("id").values_list("phone", "text__text")[:count])
 
     def longest_text(self) -> str:
         """A personalised campaign's longest text among the numbers still to send ("" if none)."""
-        if not self.is_personalised or self.pk is None:
-            return ""
-        rows = Recipient.objects.filter(campaign_id=self.pk, status=RecipientStatus.PENDING, text__isnull=False)
-        found = rows.order_by("-text__length", "id").values_list("text__text", flat=True).first()
+        found = self._pending_texts().order_by("-text__length", "id").values_list("text__text", flat=True).first()
         return found or ""
+
+    def _pending_texts(self) -> models.QuerySet[Recipient]:
+        """A personalised campaign's numbers still to send, each with its text (none otherwise)."""
+        if not self.is_personalised or self.pk is None:
+            return Recipient.objects.none()
+        return Recipient.objects.filter(campaign_id=self.pk, status=RecipientStatus.PENDING, text__isnull=False)
 
     def prepare_texts(self) -> list[InvalidEntry]:
         """Render the numbers' texts again if the text changed since (see ``personal``);
