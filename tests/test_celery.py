@@ -89,7 +89,7 @@ def test_celery_worker_sends_a_campaign_once(simulator, make_campaign, celery_wo
 def test_celery_and_veesing_send_side_by_side(simulator, make_campaign, celery_worker, celery_env):
     from tests.celery_app import app
 
-    simulator.configure(per_minute_limit=False, latency=0.05)
+    simulator.configure(per_minute_limit=False, latency=0.1)  # outlasts the process start-up
     campaign = make_campaign(mobiles(5000))
     for _ in range(4):
         app.send_task("django_veesing.send_campaign", args=[campaign.pk], queue=celery_env["CELERY_QUEUE"])
