@@ -27,7 +27,7 @@ DEVELOPMENT = [
 ]
 
 
-SINCE = [("django_veesing", "0014_personalised_texts")]
+SINCE = [("django_veesing", "0014_personalised_texts"), ("django_veesing", "0015_text_links_unchecked")]
 
 
 def test_the_app_has_the_squashed_migration_then_the_changes_since():
@@ -44,4 +44,4 @@ def test_a_database_that_applied_the_development_migrations_is_up_to_date():
         recorder.record_applied("django_veesing", name)
     executor = MigrationExecutor(connection)
     assert SQUASHED in executor.loader.applied_migrations
-    assert executor.migration_plan(SINCE) == []  # nothing to run: the later ones are applied here too
+    assert executor.migration_plan([SINCE[-1]]) == []  # nothing to run: the later ones are applied here too

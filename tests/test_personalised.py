@@ -54,6 +54,7 @@ def sent_texts(simulator) -> dict[str, str]:
 def test_placeholders_are_found_and_filled_once():
     assert fields.names("{姓名}您好{points}，{姓名}") == ["姓名", "points"]
     assert fields.render("{a}{b}", {"a": "{b}", "b": "1"}) == "{b}1"  # a value is never filled in again
+    assert fields.render("{ }{a-b}{a}}", {"a": "1"}) == "{ }{a-b}1}"  # braces that name no field stay
     with pytest.raises(fields.FieldProblem, match="姓名"):
         fields.render("{姓名}", {"姓名": "  "})
     with pytest.raises(fields.FieldProblem, match="【】"):
@@ -104,6 +105,15 @@ def test_code_passes_dicts_or_pairs():
         "13800000001": "【某某商城】张三您好，您的积分5将于月底清零",
         "13800000002": "【某某商城】李四您好，您的积分6将于月底清零",
     }
+
+
+@pytest.mark.django_db
+def test_values_keep_every_character_the_database_copy_escapes():
+    odd = 'a\\N\tb"c\\d{积分}'  # a backslash, COPY's null marker, a tab, a quote, braces
+    campaign = personalised([("13800000001", {"姓名": odd, "积分": "7"})], schedule=False)
+    row = Recipient.objects.select_related("text").get(campaign=campaign)
+    assert row.values == {"姓名": odd, "积分": "7"}
+    assert row.text.text == f"【某某商城】{odd}您好，您的积分7将于月底清零"
 
 
 @pytest.mark.django_db

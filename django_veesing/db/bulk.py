@@ -9,6 +9,7 @@ numbers already there and ``bulk_create``.
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring as encode_string
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -79,8 +80,7 @@ def _insert_with_copy(recipients: type[Model], campaign_id: int, rows: dict[str,
                 copy.write("\n".join(rows) + "\n")
         else:
             with cursor.cursor.copy("COPY veesing_new_rows (phone, vals, text_id) FROM STDIN") as copy:
-                for number, (values, text_id) in rows.items():
-                    copy.write_row((number, None if values is None else json.dumps(values), text_id))
+                copy.write("".join(_copy_line(number, values, text_id) for number, (values, text_id) in rows.items()))
         cursor.execute(
             f"INSERT INTO {table} (campaign_id, phone, status, task_id, receipt_code, error, "  # noqa: S608
             f"{connection.ops.quote_name('values')}, text_id) "
@@ -89,8 +89,27 @@ def _insert_with_copy(recipients: type[Model], campaign_id: int, rows: dict[str,
             [campaign_id, status],
         )
         inserted = cursor.rowcount
-        cursor.execute("DELETE FROM veesing_new_rows")
+        cursor.execute("TRUNCATE veesing_new_rows")
     return inserted
+
+
+NULL = "\\N"  # COPY's text format
+
+
+def _copy_line(number: str, values: dict[str, str] | None, text_id: int | None) -> str:
+    """One row of COPY's text format. JSON leaves no tab or line break unescaped; COPY
+    reads a backslash as an escape, so JSON's own are doubled."""
+    encoded = NULL if values is None else _to_json(values).replace("\\", "\\\\")
+    return f"{number}\t{encoded}\t{NULL if text_id is None else text_id}\n"
+
+
+def _to_json(values: dict[str, str]) -> str:
+    """``values`` as a JSON object: its strings encoded one by one (a third of what
+    ``json.dumps`` takes for a small dict, measured), anything else by ``json``."""
+    try:
+        return "{" + ",".join([encode_string(key) + ":" + encode_string(value) for key, value in values.items()]) + "}"
+    except TypeError:
+        return json.dumps(values, ensure_ascii=False)
 
 
 def _insert_with_orm(recipients: type[Model], campaign_id: int, rows: dict[str, Detail]) -> int:
@@ -143,7 +162,7 @@ def insert_texts(texts_model: type[Model], campaign_id: int, texts: dict[str, tu
                 [campaign_id, known],
             )
             ids.update(cursor.fetchall())
-        cursor.execute("DELETE FROM veesing_new_texts")
+        cursor.execute("TRUNCATE veesing_new_texts")
     return ids
 
 

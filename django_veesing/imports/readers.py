@@ -23,9 +23,10 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import operator
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from django.utils.translation import gettext as _
 
@@ -84,13 +85,20 @@ class Numbers:
         if header is not None:
             sample = sample[1:]
         names = _value_names(header, column)
+        if names:  # (and so a phone column)
+            width = max([*names, column or 0]) + 1
+            pick = _picker(list(names))
         note = _note(column, header, width=max((len(cells) for _line, cells in sample), default=0), values=names)
         if note:
             self.notes.append(_("Sheet “%(sheet)s”: %(note)s") % {"sheet": sheet, "note": note} if sheet else note)
         for line, cells in itertools.chain(sample, rows):
             if names:  # one number a row, with its values
-                values = {name: _cell(cells, i).strip() for i, name in names.items()}
-                for text in split_cell(_cell(cells, column)):  # type: ignore[arg-type]
+                if len(cells) < width:
+                    cells = cells + [""] * (width - len(cells))
+                values = dict(zip(names.values(), map(str.strip, pick(cells)), strict=True))
+                phone = cells[column]  # type: ignore[index]
+                # A cell of digits alone is one entry as it stands (most are).
+                for text in (phone,) if phone.isdigit() else split_cell(phone):
                     yield Entry(text, line, values)
                 continue
             chosen = cells if column is None else cells[column : column + 1]
@@ -257,6 +265,12 @@ def _value_names(header: list[str] | None, column: int | None) -> dict[int, str]
 def _is_header(cells: list[str]) -> bool:
     """A first row that names columns: some cell of it is text, none a number."""
     return any(_is_text(cell) for cell in cells) and not any(_is_number(cell) for cell in cells)
+
+
+def _picker(indexes: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+    """A function taking the cells at ``indexes`` of a row, as a tuple (one or more)."""
+    get = operator.itemgetter(*indexes)
+    return (lambda cells: (get(cells),)) if len(indexes) == 1 else get
 
 
 def _cell(cells: list[str], i: int) -> str:

@@ -45,26 +45,24 @@ class Renderer:
         self.campaign_id = campaign.pk
         self.content = campaign.content
         self.marketing = campaign.is_marketing
+        self.opt_out_phrases = veesing_settings.OPT_OUT_PHRASES  # read once: a setting costs a look-up
         self.template = content_rules.with_signature(campaign.content, veesing_settings.SIGNATURE)
-        self.names = fields.names(self.template)
+        self.filling = fields.template(self.template)
         signature = content_rules.signature_of(self.template) or ""
-        report = content_rules.check(
-            self.template, marketing=self.marketing, opt_out_phrases=veesing_settings.OPT_OUT_PHRASES
-        )
+        report = content_rules.check(self.template, marketing=self.marketing, opt_out_phrases=self.opt_out_phrases)
         self.whole = not report.ok or bool(fields.PLACEHOLDER.search(signature))
         self._checked: dict[str, str] = {}  # text → its problems ("" when it obeys every rule)
 
     def text_for(self, values: dict[str, Any] | None) -> str:
         """The text the number with ``values`` gets; ``FieldProblem`` saying what is wrong."""
-        values = values or {}
-        text = fields.render(self.template, values)
+        used = self.filling.values_of(values or {})
+        text = self.filling.join(used)
         if self.whole:
             problems = self._whole_check(text)
         else:
-            used = (str(values[name]) for name in self.names)
             problems = " ".join(
                 content_rules.filled_problems(
-                    text, used, marketing=self.marketing, opt_out_phrases=veesing_settings.OPT_OUT_PHRASES
+                    text, used, marketing=self.marketing, opt_out_phrases=self.opt_out_phrases
                 )
             )
         if problems:
@@ -74,9 +72,7 @@ class Renderer:
     def _whole_check(self, text: str) -> str:
         problems = self._checked.get(text)
         if problems is None:
-            report = content_rules.check(
-                text, marketing=self.marketing, opt_out_phrases=veesing_settings.OPT_OUT_PHRASES
-            )
+            report = content_rules.check(text, marketing=self.marketing, opt_out_phrases=self.opt_out_phrases)
             problems = " ".join(report.messages())
             if len(self._checked) >= CHECKED_KEPT:
                 self._checked.clear()

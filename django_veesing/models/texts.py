@@ -18,8 +18,15 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CampaignText(models.Model):
+    # No database constraint (its check at commit cost as much as the row's insert): texts
+    # are stored only by the import holding the campaign's row; Django cascades deletes.
     campaign = models.ForeignKey(
-        "django_veesing.Campaign", models.CASCADE, related_name="texts", verbose_name=_("campaign"), db_index=False
+        "django_veesing.Campaign",
+        models.CASCADE,
+        related_name="texts",
+        verbose_name=_("campaign"),
+        db_index=False,
+        db_constraint=False,
     )
     text = models.TextField(_("text"))
     length = models.PositiveIntegerField(_("characters"))

@@ -118,7 +118,10 @@ def filled_problems(
     own characters again for every number."""
     joined = "".join(values)
     # Letters and digits are never refused symbols: most values need no look at each character.
-    problems = [*([] if joined.isalnum() else _symbols(joined)), *_after_filling(text, marketing, opt_out_phrases)]
+    plain = joined.isalnum()
+    if plain and len(text) <= MAX_LENGTH and not (marketing and opt_out_phrases):
+        return []  # nothing left to break (the same judgement, without building the generators)
+    problems = [*([] if plain else _symbols(joined)), *_after_filling(text, marketing, opt_out_phrases)]
     return [problem.message for problem in problems]
 
 

@@ -19,6 +19,7 @@ from ..exceptions import VeesingError
 
 PLACEHOLDER = re.compile(r"\{(\w{1,40})\}")
 MAX_VALUE_LENGTH = 200
+_UNFIT = re.compile("[\r\n【】]")  # what ``check_value`` refuses in a value (besides its length)
 
 
 class FieldProblem(VeesingError, ValueError):
@@ -33,31 +34,49 @@ def names(content: str) -> list[str]:
 def render(content: str, values: Mapping[str, Any]) -> str:
     """``content`` with each ``{field}`` replaced by its value; ``FieldProblem`` when a
     value is missing, blank or unfit for a text message."""
-    return _parts(content).fill(values)
+    return _template(content).fill(values)
 
 
-class _Parts:
-    """A text cut once into its literal pieces and its fields, to be filled many times."""
+def template(content: str) -> Template:
+    """``content`` cut once, to be filled many times (cached)."""
+    return _template(content)
+
+
+class Template:
+    """A text cut once into its literal pieces and its fields, to be filled many times:
+    ``fill(values)`` is ``join(values_of(values))``, for callers that look at the values too."""
 
     def __init__(self, content: str) -> None:
         pieces = PLACEHOLDER.split(content)  # literal, name, literal, name, …, literal
-        self.literals = pieces[0::2]
         self.names = pieces[1::2]
+        # The literals with ``{}`` between them: ``str.format`` joins them with the values.
+        self.pattern = "{}".join(piece.replace("{", "{{").replace("}", "}}") for piece in pieces[0::2])
 
     def fill(self, values: Mapping[str, Any]) -> str:
-        out = [self.literals[0]]
-        for name, literal in zip(self.names, self.literals[1:], strict=True):
-            value = values.get(name)
-            text = "" if value is None else str(value).strip()
+        return self.join(self.values_of(values))
+
+    def join(self, texts: list[str]) -> str:
+        """The text with ``texts`` (what ``values_of`` gave) in its fields."""
+        return self.pattern.format(*texts)
+
+    def values_of(self, values: Mapping[str, Any]) -> list[str]:
+        """The value of each field, in order, stripped; ``FieldProblem`` for the first
+        missing or unfit one. Most values are short and plain: one look at all of them."""
+        found = [values.get(name) for name in self.names]
+        texts = ["" if value is None else str(value).strip() for value in found]
+        joined = "".join(texts)
+        if all(texts) and len(joined) <= MAX_VALUE_LENGTH and not _UNFIT.search(joined):
+            return texts
+        for name, text in zip(self.names, texts, strict=True):
             if not text:
                 raise FieldProblem(_("No value for {%(field)s}.") % {"field": name})
-            out += (check_value(name, text), literal)
-        return "".join(out)
+            check_value(name, text)
+        return texts
 
 
 @lru_cache(maxsize=64)
-def _parts(content: str) -> _Parts:
-    return _Parts(content)
+def _template(content: str) -> Template:
+    return Template(content)
 
 
 def check_value(name: str, value: str) -> str:
