@@ -268,7 +268,7 @@ class Sender:
         now = clock.now()
         # The state is a condition on the batch row itself, which PostgreSQL checks again
         # once another worker's lock on it is gone (a join's would not be): one taker.
-        sending = Campaign.objects.filter(pk=OuterRef("campaign_id"), status=CampaignStatus.SENDING)
+        sending = _campaigns().filter(pk=OuterRef("campaign_id"), status=CampaignStatus.SENDING)
         taken = Batch.objects.filter(Exists(sending), pk=batch.pk, state=BatchState.QUEUED).update(
             state=BatchState.CLAIMED, claimed_by=self.worker, claimed_at=now
         )
@@ -360,7 +360,7 @@ class Sender:
         if not rows:
             return status, None, []
         first, last = rows[0][0], rows[-1][0]
-        Campaign.objects.filter(pk=campaign.pk).update(claimed_through=last)
+        _campaigns().filter(pk=campaign.pk).update(claimed_through=last)
         batch = self._new_batch(campaign, state, rows, now)
         # Under the campaign's lock the rows of that id range still pending and unlinked are
         # exactly the ones taken.
@@ -384,7 +384,7 @@ class Sender:
         first_id, text_id = first
         same = _unclaimed(campaign).filter(text_id=text_id, id__gte=first_id)
         rows = list(same.order_by("id").values_list("id", "phone")[:size])
-        Campaign.objects.filter(pk=campaign.pk).update(claimed_through=first_id)
+        _campaigns().filter(pk=campaign.pk).update(claimed_through=first_id)
         batch = self._new_batch(campaign, state, rows, now, text_id=text_id)
         same.filter(id__lte=batch.last_id).update(batch=batch)  # under the campaign's lock: exactly those taken
         return status, batch, [phone for _id, phone in rows]
@@ -458,7 +458,7 @@ class Sender:
         return True
 
     def _fail(self, campaign: Campaign, message: str) -> None:
-        Campaign.objects.filter(pk=campaign.pk).exclude(status=CampaignStatus.CANCELLED).update(
+        _campaigns().filter(pk=campaign.pk).exclude(status=CampaignStatus.CANCELLED).update(
             status=CampaignStatus.FAILED, last_message=message, finished_at=clock.now()
         )
         logger.warning("Campaign %s failed: %s", campaign.pk, message)
@@ -469,8 +469,10 @@ class Sender:
             return  # another worker is still sending a batch
         if unclaimed(campaign).exists():
             return
-        finished = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENDING).update(
-            status=CampaignStatus.SENT, finished_at=clock.now()
+        finished = (
+            _campaigns()
+            .filter(pk=campaign.pk, status=CampaignStatus.SENDING)
+            .update(status=CampaignStatus.SENT, finished_at=clock.now())
         )
         if finished:
             campaign.refresh_from_db()
@@ -487,9 +489,17 @@ class Sender:
                 mark_uncertain(batch, abandoned_message(batch.claimed_by))
 
 
+def _campaigns() -> QuerySet[Campaign]:
+    """Campaign rows without the counts ``Campaign.objects`` annotates, which a claim or a
+    status change never reads: built for every batch, those subqueries were a quarter of
+    the worker's own time (sampled with py-spy; 200,000 numbers took the worker 1.5–1.65 s
+    of CPU with them, 0.65–1.0 s without)."""
+    return Campaign._base_manager.all()
+
+
 def _locked(campaign: Campaign) -> tuple[str, int]:
     """The campaign's status and cursor, its row locked until the transaction ends."""
-    locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("status", "claimed_through")
+    locked = _campaigns().select_for_update().filter(pk=campaign.pk).values_list("status", "claimed_through")
     return locked.get()
 
 
@@ -506,4 +516,4 @@ def _text_of(campaign: Campaign, batch: Batch) -> str:
 
 
 def _note(campaign: Campaign, message: str) -> None:
-    Campaign.objects.filter(pk=campaign.pk).update(last_message=message)
+    _campaigns().filter(pk=campaign.pk).update(last_message=message)
