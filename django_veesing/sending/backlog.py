@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import QuerySet, Subquery
 
 from ..conf import veesing_settings
+from ..db.cursors import AfterCursor
 from ..models import (
     Batch,
     BatchState,
@@ -29,7 +30,10 @@ def unclaimed(campaign: Campaign) -> QuerySet[Recipient]:
     """The campaign's numbers that no batch has claimed yet (those after its cursor)."""
     cursor = Campaign.objects.filter(pk=campaign.pk).values("claimed_through")
     return Recipient.objects.filter(
-        campaign_id=campaign.pk, status=RecipientStatus.PENDING, batch__isnull=True, id__gt=Subquery(cursor)
+        AfterCursor(campaign.pk, Subquery(cursor)),
+        campaign_id=campaign.pk,
+        status=RecipientStatus.PENDING,
+        batch__isnull=True,
     )
 
 

@@ -47,6 +47,7 @@ from django.utils.translation import gettext as _
 from .. import clock, signals
 from ..conf import veesing_settings
 from ..db import prepared
+from ..db.cursors import AfterCursor
 from ..db.routing import connection_for
 from ..exceptions import ConfigurationError, InvalidRequest, ProviderError, TransportError
 from ..models import (
@@ -356,7 +357,8 @@ class Sender:
         status, cursor = _locked(campaign)
         if status != CampaignStatus.SENDING:
             return status, None, []
-        rows = list(_unclaimed(campaign).filter(id__gt=cursor).order_by("id").values_list("id", "phone")[:size])
+        after = _unclaimed(campaign).filter(AfterCursor(campaign.pk, cursor))
+        rows = list(after.order_by("id").values_list("id", "phone")[:size])
         if not rows:
             return status, None, []
         first, last = rows[0][0], rows[-1][0]
@@ -378,7 +380,8 @@ class Sender:
         status, cursor = _locked(campaign)
         if status != CampaignStatus.SENDING:
             return status, None, []
-        first = _unclaimed(campaign).filter(id__gt=cursor).order_by("id").values_list("id", "text_id").first()
+        after = _unclaimed(campaign).filter(AfterCursor(campaign.pk, cursor))
+        first = after.order_by("id").values_list("id", "text_id").first()
         if first is None:
             return status, None, []
         first_id, text_id = first
