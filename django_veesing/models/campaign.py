@@ -253,8 +253,8 @@ class Campaign(models.Model):
     ) -> Iterator[dict[str, tuple[dict[str, str] | None, Any]]]:
         """The valid numbers of ``entries``, in dicts of up to ``size``, each number once a
         dict: number → (values, its text or None). Entries are read one at a time and
-        dropped at once: holding a chunk of them had Python's cyclic garbage collector scan
-        them again and again (measured: a tenth of an import's time)."""
+        dropped at once: a chunk's list of them kept Python's cyclic garbage collector
+        busy (its full passes: 1.1 s against 0.7 s of a 200,000-row import, measured)."""
         rows: dict[str, tuple[dict[str, str] | None, Any]] = {}
         first = True
         for entry in entries:

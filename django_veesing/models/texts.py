@@ -18,8 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CampaignText(models.Model):
-    # No database constraint (its check at commit cost as much as the row's insert): texts
-    # are stored only by the import holding the campaign's row; Django cascades deletes.
+    # No database constraint (checked at commit, one look-up a text, with the recipients'
+    # link a third of an import): texts are stored only by the import holding the
+    # campaign's row; Django cascades deletes.
     campaign = models.ForeignKey(
         "django_veesing.Campaign",
         models.CASCADE,

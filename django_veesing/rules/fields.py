@@ -34,12 +34,13 @@ def names(content: str) -> list[str]:
 def render(content: str, values: Mapping[str, Any]) -> str:
     """``content`` with each ``{field}`` replaced by its value; ``FieldProblem`` when a
     value is missing, blank or unfit for a text message."""
-    return _template(content).fill(values)
+    return template(content).fill(values)
 
 
+@lru_cache(maxsize=64)
 def template(content: str) -> Template:
     """``content`` cut once, to be filled many times (cached)."""
-    return _template(content)
+    return Template(content)
 
 
 class Template:
@@ -72,11 +73,6 @@ class Template:
                 raise FieldProblem(_("No value for {%(field)s}.") % {"field": name})
             check_value(name, text)
         return texts
-
-
-@lru_cache(maxsize=64)
-def _template(content: str) -> Template:
-    return Template(content)
 
 
 def check_value(name: str, value: str) -> str:
