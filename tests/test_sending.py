@@ -7,7 +7,7 @@ import socket
 import time
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from django_veesing import signals
@@ -135,7 +135,7 @@ def test_a_batch_takes_four_statements_however_they_are_bound(
     if sending_path != "statement":
         pytest.skip("the one-statement path")
     settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 10}
-    round_trips(make_campaign, 1, 13700000000)  # statements prepared on this connection
+    round_trips(make_campaign, 2, 13700000000)  # statements prepared on this connection (a take too)
     two, five = round_trips(make_campaign, 2, 13710000000), round_trips(make_campaign, 5, 13720000000)
     assert len(five) - len(two) == 3 * 4
     assert simulator.record.sent_more_than_once() == {}
@@ -256,6 +256,55 @@ def test_a_failed_campaign_with_numbers_added_sends_the_rest_and_the_new_once(si
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SENT and campaign.submitted_count == 11
     assert simulator.record.accepted == dict.fromkeys(mobiles(8) + mobiles(3, start=13700000000), 1)
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_queued_batch_has_one_taker_and_none_once_its_campaign_stops(simulator, make_campaign, sending_path):
+    """Two workers take the same queued batch at once: the second waits for the first's
+    lock, finds the batch claimed, and does not send it. A stopped campaign's queued
+    batch is taken by nobody."""
+    import threading
+
+    campaign = make_campaign(mobiles(4))
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING)
+    queued = Batch.objects.create(campaign=campaign, state=BatchState.QUEUED, size=4, claimed_by="ahead")
+    first, second = Sender(worker="first"), Sender(worker="second")
+    took = {}
+
+    def second_takes():
+        try:
+            took["second"] = second._take(Batch.objects.get(pk=queued.pk))
+        finally:
+            connections[DEFAULT_DB_ALIAS].close()  # this thread's own connection
+
+    with transaction.atomic():
+        took["first"] = first._take(Batch.objects.get(pk=queued.pk))
+        waiting = threading.Thread(target=second_takes)
+        waiting.start()
+        deadline = time.monotonic() + 10
+        while not lock_waits() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert lock_waits(), "the second worker should wait for the first's lock"
+    waiting.join(10)
+    assert took == {"first": True, "second": False}
+    assert Batch.objects.values_list("state", "claimed_by").get(pk=queued.pk) == (BatchState.CLAIMED, "first")
+
+    stopped = Batch.objects.create(campaign=campaign, state=BatchState.QUEUED, size=4, claimed_by="ahead")
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.CANCELLED)
+    assert not first._take(stopped)
+    assert Batch.objects.values_list("state", flat=True).get(pk=stopped.pk) == BatchState.QUEUED
+
+
+def lock_waits() -> int:
+    """How many other sessions wait for a row lock (read afresh: inside a transaction
+    PostgreSQL keeps showing its first look at them)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
 
 
 def test_retried_failures_go_out_in_queued_batches_once_each(simulator, make_campaign, settings):

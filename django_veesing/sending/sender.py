@@ -24,8 +24,9 @@ a refusal marks them ``failed``; an uncertain batch keeps them pending with thei
 Numbers to send again wait in ``queued`` batches (and so does a batch claimed ahead
 while a call is in flight); a worker takes one with a conditional UPDATE of its row just
 before its call, so exactly one worker sends it. So any number of workers can share a
-campaign on PostgreSQL without two claiming one number. There, a claim and a settlement
-are one prepared statement each (``statements``), each one UPDATE of the batch's rows. A
+campaign on PostgreSQL without two claiming one number. There, a claim, a take and a
+settlement are one prepared statement each (``statements``); a claim and a settlement
+are each one UPDATE of the batch's rows. A
 personalised campaign's claim takes the first number not claimed yet and the next numbers
 with the same rendered text (``_next_text_batch``); its batch carries that text. How
 a batch is settled is ``settling``; the numbers still to send and those put back are
@@ -267,15 +268,17 @@ class Sender:
         """Claim a batch that waited as queued, committed before its call; False when
         another worker took it first or the campaign stopped sending."""
         now = clock.now()
-        # The state is a condition on the batch row itself, which PostgreSQL checks again
-        # once another worker's lock on it is gone (a join's would not be): one taker.
-        sending = _campaigns().filter(pk=OuterRef("campaign_id"), status=CampaignStatus.SENDING)
-        taken = Batch.objects.filter(Exists(sending), pk=batch.pk, state=BatchState.QUEUED).update(
-            state=BatchState.CLAIMED, claimed_by=self.worker, claimed_at=now
-        )
+        if prepared.usable(Batch):
+            taken = statements.take_queued(batch.pk, self.worker, now)
+        else:
+            # The state is a condition on the batch row itself, checked again once another
+            # worker's lock on it is gone (a join's would not be): one taker.
+            sending = _campaigns().filter(pk=OuterRef("campaign_id"), status=CampaignStatus.SENDING)
+            queued = Batch.objects.filter(Exists(sending), pk=batch.pk, state=BatchState.QUEUED)
+            taken = queued.update(state=BatchState.CLAIMED, claimed_by=self.worker, claimed_at=now) == 1
         if taken:
             batch.state, batch.claimed_by, batch.claimed_at = BatchState.CLAIMED, self.worker, now
-        return bool(taken)
+        return taken
 
     # -- claim, call, settle -------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Claiming and settling a batch in one PostgreSQL statement each.
+"""Claiming, taking and settling a batch in one PostgreSQL statement each.
 
 The ORM path (``sending``) takes five queries to claim a batch (the campaign's status
 and cursor under a lock, the next pending rows, the cursor moved, the batch row, the rows
@@ -6,7 +6,10 @@ linked to it) and four to settle it (the batch, its rows, the campaign's counts,
 receipts); each ORM query costs more to build than PostgreSQL takes to run it. On
 PostgreSQL the claim is one prepared statement and the settlement another, with the same
 rules: a claim links its numbers to the batch (pending, with their batch: in flight), a
-settlement marks them submitted with the task id, one UPDATE of the rows each.
+settlement marks them submitted with the task id, one UPDATE of the rows each. A batch
+claimed ahead waits as queued until a worker takes it just before its call: one UPDATE
+of the batch's row, which the ORM cost the worker more to build (1.4 ms a batch) than
+PostgreSQL took to run it (0.7 ms).
 
 After a settlement, a separate statement looks for receipts of its task that came
 before it (``has_early_receipts``): its snapshot is taken once the settlement holds the
@@ -84,6 +87,14 @@ def has_early_receipts(task_id: str) -> bool:
     with connection_for(Batch).cursor() as cursor:
         EARLY.execute(cursor, {"task_id": task_id})
         return bool(cursor.fetchone()[0])
+
+
+def take_queued(batch_id: int, worker: str, now: dt.datetime) -> bool:
+    """Claim a batch that waited as queued for ``worker``, while its campaign is sending;
+    False when another worker took it first or the campaign stopped sending."""
+    with connection_for(Batch).cursor() as cursor:
+        TAKE.execute(cursor, {"batch_id": batch_id, "worker": worker, "now": now})
+        return cursor.rowcount == 1
 
 
 def settle_submitted(settlement: Settlement) -> bool:
@@ -170,6 +181,19 @@ def _settle_statement() -> str:
     """  # noqa: S608
 
 
+def _take_statement() -> str:
+    batches, campaigns = tables(Batch, Campaign)
+    # The state is a condition on the batch row itself, which PostgreSQL checks again once
+    # another worker's lock on it is gone (a join's would not be): one taker.
+    return f"""
+        UPDATE {batches} AS b SET state = '{BatchState.CLAIMED}', claimed_by = %(worker)s, claimed_at = %(now)s
+        WHERE b.id = %(batch_id)s AND b.state = '{BatchState.QUEUED}'
+          AND EXISTS (
+              SELECT 1 FROM {campaigns} AS c WHERE c.id = b.campaign_id AND c.status = '{CampaignStatus.SENDING}'
+          )
+    """  # noqa: S608
+
+
 def _early_statement() -> str:
     (receipts,) = tables(Receipt)
     return f"SELECT EXISTS (SELECT 1 FROM {receipts} WHERE task_id = %(task_id)s AND recipient_id IS NULL)"  # noqa: S608
@@ -186,6 +210,7 @@ CLAIM = Statement(
         "state": "text",
     },
 )
+TAKE = Statement("veesing_take_batch", _take_statement, {"batch_id": "bigint", "worker": "text", "now": "timestamptz"})
 EARLY = Statement("veesing_early_receipts", _early_statement, {"task_id": "text"})
 SETTLE = Statement(
     "veesing_settle_batch",
