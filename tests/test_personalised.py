@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from django_veesing.exceptions import ContentError, ValuesError
 from django_veesing.imports.readers import UnreadableFile, read_file, read_pasted
@@ -230,6 +232,32 @@ def test_numbers_with_one_text_share_calls_and_each_gets_its_own_text(simulator,
         rows_of_batch = Recipient.objects.filter(batch=batch)
         assert set(rows_of_batch.values_list("task_id", flat=True)) == {batch.task_id}
         assert set(rows_of_batch.values_list("text_id", flat=True)) == {batch.text_id}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_text_batch_is_settled_in_one_statement_and_its_text_read_with_its_claim(simulator, sender, sending_path):
+    """On PostgreSQL a personalised batch settles as a plain one does, in one statement
+    (its numbers found on the index of its text's numbers), and the call's text comes
+    with the claim; numbers of other texts inside its id range keep their own batch."""
+    rows = [(f"138000001{i:02d}", values_for(i)) for i in range(8)]
+    campaign = personalised(rows)
+    with CaptureQueriesContext(connection) as queries:
+        report = sender.send(campaign)
+    assert report.batches == 7  # numbers 0 and 5 share a text (values_for), the others have their own
+    sql = [query["sql"] for query in queries.captured_queries]
+    settling = [q for q in sql if q.startswith('UPDATE "django_veesing_recipient" SET "status"')]
+    if sending_path == "statement":
+        assert len([q for q in sql if q.startswith("EXECUTE veesing_settle_text_batch")]) == report.batches
+        assert settling == []
+    else:
+        assert len(settling) == report.batches
+    assert not [q for q in sql if q.startswith('SELECT "django_veesing_campaigntext"."text"')]
+    for batch in Batch.objects.filter(campaign=campaign):
+        numbers = Recipient.objects.filter(batch=batch)
+        assert set(numbers.values_list("status", "task_id", "text_id")) == {
+            (RecipientStatus.SUBMITTED, batch.task_id, batch.text_id)
+        }
+    assert sent_texts(simulator) == {phone: TEXT.format(**v) for phone, v in rows}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -384,19 +384,23 @@ class Sender:
         if status != CampaignStatus.SENDING:
             return status, None, []
         after = _unclaimed(campaign).filter(AfterCursor(campaign.pk, cursor))
-        first = after.order_by("id").values_list("id", "text_id").first()
+        first = after.order_by("id").select_related("text").only("id", "text").first()  # its text, for the call
         if first is None:
             return status, None, []
-        first_id, text_id = first
-        same = _unclaimed(campaign).filter(text_id=text_id, id__gte=first_id)
+        same = _unclaimed(campaign).filter(text_id=first.text_id, id__gte=first.pk)
         rows = list(same.order_by("id").values_list("id", "phone")[:size])
-        _campaigns().filter(pk=campaign.pk).update(claimed_through=first_id)
-        batch = self._new_batch(campaign, state, rows, now, text_id=text_id)
+        _campaigns().filter(pk=campaign.pk).update(claimed_through=first.pk)
+        batch = self._new_batch(campaign, state, rows, now, text=first.text)
         same.filter(id__lte=batch.last_id).update(batch=batch)  # under the campaign's lock: exactly those taken
         return status, batch, [phone for _id, phone in rows]
 
     def _new_batch(
-        self, campaign: Campaign, state: str, rows: list[tuple[int, str]], now: dt.datetime, text_id: int | None = None
+        self,
+        campaign: Campaign,
+        state: str,
+        rows: list[tuple[int, str]],
+        now: dt.datetime,
+        text: CampaignText | None = None,
     ) -> Batch:
         """The batch of ``rows`` (id, phone; in id order) claimed by this worker."""
         return Batch.objects.create(
@@ -407,7 +411,7 @@ class Sender:
             claimed_at=now,
             first_id=rows[0][0],
             last_id=rows[-1][0],
-            text_id=text_id,
+            text=text,
         )
 
     @staticmethod
@@ -515,10 +519,10 @@ def _unclaimed(campaign: Campaign) -> QuerySet[Recipient]:
 
 
 def _text_of(campaign: Campaign, batch: Batch) -> str:
-    """The text a batch's numbers get: its own rendered text, or the campaign's."""
-    if batch.text_id is None:
-        return campaign.text
-    return CampaignText.objects.values_list("text", flat=True).get(pk=batch.text_id)
+    """The text a batch's numbers get: its own rendered text (read with the claim, or
+    else now), or the campaign's."""
+    text = batch.text
+    return campaign.text if text is None else text.text
 
 
 def _note(campaign: Campaign, message: str) -> None:

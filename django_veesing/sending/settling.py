@@ -37,7 +37,7 @@ def mark_submitted(
 def settle_accepted(batch: Batch, settlement: statements.Settlement) -> None:
     """Settle an accepted batch as ``settlement`` says, once: a batch settled already
     (by another path, or by ``reconcile``) is left as it is."""
-    if batch.state == BatchState.CLAIMED and batch.text_id is None and prepared.usable(Batch):
+    if batch.state == BatchState.CLAIMED and prepared.usable(Batch):
         _settle_claimed(batch, settlement)
         return
     task_id = settlement.task_id
@@ -62,7 +62,7 @@ def _settle_claimed(batch: Batch, settlement: statements.Settlement) -> None:
     """PostgreSQL: the batch, its numbers and the campaign's counts in one statement
     (committed on its own outside a transaction); then, in a later statement that sees
     every receipt that waited for this batch, the early receipts of its task, if any."""
-    if not statements.settle_submitted(settlement):
+    if not statements.settle_submitted(settlement, by_text=batch.text_id is not None):
         return
     if statements.has_early_receipts(settlement.task_id):
         with transaction.atomic():
