@@ -20,7 +20,7 @@ from .. import clock
 from ..models import Batch, BatchState, WorkerHeartbeat
 
 #: Seconds a call took in the benchmark, claim to settlement, at 50 ms provider latency.
-BENCHMARK_SECONDS_PER_CALL = 0.064
+BENCHMARK_SECONDS_PER_CALL = 0.056
 RECENT_CALLS = 200
 MIN_MEASURED = 20
 #: A worker seen within this long counts as sharing the work.
