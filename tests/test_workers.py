@@ -34,7 +34,14 @@ def run_send(simulator, batch_size, *arguments, settings="tests.settings"):
         "PYTHONPATH": str(ROOT),
     }
     command = [sys.executable, "-m", "django", "veesing_send", *arguments]
-    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Ctrl-C reaches a worker started from a terminal. Started under a shell that ignores
+    # it (a background job's, as CI may be), the worker would inherit that and never stop:
+    # with a handler here, the worker starts with the default instead (exec resets handlers).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def wait_for(condition, timeout=60.0):
