@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+import threading
 import time
 
 import pytest
@@ -264,8 +265,6 @@ def test_a_queued_batch_has_one_taker_and_none_once_its_campaign_stops(simulator
     """Two workers take the same queued batch at once: the second waits for the first's
     lock, finds the batch claimed, and does not send it. A stopped campaign's queued
     batch is taken by nobody."""
-    import threading
-
     campaign = make_campaign(mobiles(4))
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENDING)
     queued = Batch.objects.create(campaign=campaign, state=BatchState.QUEUED, size=4, claimed_by="ahead")
