@@ -27,7 +27,11 @@ DEVELOPMENT = [
 ]
 
 
-SINCE = [("django_veesing", "0014_personalised_texts"), ("django_veesing", "0015_text_links_unchecked")]
+SINCE = [
+    ("django_veesing", "0014_personalised_texts"),
+    ("django_veesing", "0015_text_links_unchecked"),
+    ("django_veesing", "0016_text_links_deleted_with_campaign"),
+]
 
 
 def test_the_app_has_the_squashed_migration_then_the_changes_since():

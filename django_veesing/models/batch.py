@@ -47,9 +47,10 @@ class Batch(ProviderCall):
     first_id = models.BigIntegerField(_("first recipient id"), null=True, blank=True, editable=False)
     last_id = models.BigIntegerField(_("last recipient id"), null=True, blank=True, editable=False)
     #: A personalised campaign's batch: the one text all its numbers get (else the campaign's).
+    #: Like ``Recipient.text``, deleted only with its campaign.
     text = models.ForeignKey(
         "django_veesing.CampaignText",
-        models.PROTECT,
+        models.RESTRICT,
         null=True,
         blank=True,
         related_name="batches",

@@ -42,10 +42,11 @@ class Recipient(models.Model):
     #: No database constraint either: an import links every number to its text, and the
     #: constraint's deferred check looked each text up again at commit (measured: a third
     #: of a personalised import's time, docs/performance.rst). Only the app writes it, in
-    #: the transaction that stores the text; Django still applies ``PROTECT``.
+    #: the transaction that stores the text. Django applies ``RESTRICT``: a text its numbers
+    #: still use cannot be deleted, except with its campaign (which deletes them too).
     text = models.ForeignKey(
         "django_veesing.CampaignText",
-        models.PROTECT,
+        models.RESTRICT,
         null=True,
         blank=True,
         related_name="recipients",
