@@ -22,6 +22,7 @@ PAGES = [
     ),
     ("recipient search by phone", "admin:django_veesing_recipient_changelist", "?q=13000012345"),
     ("campaign page", "admin:django_veesing_campaign_change", "{c}"),
+    ("campaign's delete page", "admin:django_veesing_campaign_delete", "{c}"),
 ]
 
 
@@ -95,6 +96,22 @@ def first_view(client, campaign_id: int) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def deleted(client, campaign_id: int) -> tuple[float, int]:
+    """Milliseconds and queries to delete the campaign from its delete page (once)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from django_veesing.models import Recipient
+
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.post(reverse("admin:django_veesing_campaign_delete", args=[campaign_id]), {"post": "yes"})
+    took = (time.perf_counter() - started) * 1000
+    assert answer.status_code == 302 and not Recipient.objects.filter(campaign_id=campaign_id).exists()
+    return took, len(queries)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="admin lists with many recipients")
     parser.add_argument("--recipients", type=int, default=1_000_000)
@@ -137,6 +154,11 @@ def main() -> None:
     lines.append(
         f"  {'campaign list, 1,000 campaigns':36} {baseline[0][1]:8.1f} ms {listed[1]:9.1f} ms"
         f" {baseline[0][2]:4d} → {listed[2]}   (100 rows a page against 2; counts in 4 slots each)"
+    )
+    small_gone, big_gone = deleted(client, small.pk), deleted(client, big.pk)
+    lines.append(
+        f"  {'campaign deleted (confirmed)':36} {small_gone[0]:8.1f} ms {big_gone[0]:9.1f} ms"
+        f" {small_gone[1]:4d} → {big_gone[1]}   (once; numbers, batches, texts a statement each)"
     )
     publish("bench_admin", lines, quick=args.quick)
 

@@ -25,6 +25,7 @@ from ..sending.schedule import waits_for
 from ..sending.trials import default_trial_numbers
 from . import screens
 from .common import WorkerBannerMixin, balance, can_send, money
+from .deletion import Summary, deleted_summary
 from .progress import STATUS_COLOURS, delivery, phase, status_labels
 
 DELIVERY_TEMPLATE = "admin/django_veesing/campaign/delivery.html"
@@ -143,6 +144,9 @@ class CampaignAdmin(WorkerBannerMixin, admin.ModelAdmin):
         "finished_at",
     )
     inlines = [ImportJobInline, BatchInline]
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Summary:
+        return deleted_summary(self, request, objs)
 
     def has_send_permission(self, request: HttpRequest) -> bool:
         return can_send(request)

@@ -14,7 +14,7 @@ from itertools import islice
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.db.models import Max, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -30,7 +30,7 @@ from ..rules import fields
 from ..rules.phones import InvalidPhone, normalise
 from ..rules.schedule import MIN_SCHEDULE_AHEAD, in_quiet_hours
 from ..rules.segments import cost, segments
-from . import personal
+from . import personal, removal
 from .choices import CampaignKind, CampaignStatus, RecipientStatus
 from .counts import COUNTED, CampaignCount, CampaignManager, _Count, move_counts
 from .imported import MAX_INVALID_KEPT, ImportResult, InvalidEntry, split_entry, values_error
@@ -84,7 +84,7 @@ class Campaign(models.Model):
     #: The text the numbers' rendered texts were made from (``personal.prepare_texts``).
     texts_from = models.TextField(_("texts rendered from"), blank=True, editable=False)
 
-    objects = CampaignManager()
+    objects = CampaignManager.from_queryset(removal.CampaignQuerySet)()
 
     class Meta:
         verbose_name = _("campaign")
@@ -95,6 +95,13 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def delete(self, using: Any = None, keep_parents: bool = False) -> tuple[int, dict[str, int]]:
+        """Delete the campaign with its numbers, batches and texts, a statement a table
+        (``removal``); receipts and replies stay, unlinked."""
+        with transaction.atomic(using=using or router.db_for_write(Campaign, instance=self)):
+            removed = removal.remove_rows(Campaign, [self.pk])
+            return removal.merged(super().delete(using, keep_parents), removed)
 
     # -- content and cost ---------------------------------------------------------------
 

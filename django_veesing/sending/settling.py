@@ -129,7 +129,7 @@ def expire(after_hours: float | None = None, now: dt.datetime | None = None) -> 
     hours = veesing_settings.EXPIRE_AFTER_HOURS if after_hours is None else after_hours
     cutoff = (now or clock.now()) - dt.timedelta(hours=hours)
     expired = 0
-    waiting = Campaign.objects.filter(submitted_count__gt=0)  # type: ignore[misc]  # the manager's annotation
+    waiting = Campaign.objects.filter(submitted_count__gt=0)
     for campaign_id in waiting.values_list("id", flat=True):
         batches = Batch.objects.filter(campaign_id=campaign_id, state=BatchState.SUBMITTED, sent_at__lt=cutoff)
         for batch in batches.only("id", "campaign_id", "first_id", "last_id", "text_id"):
