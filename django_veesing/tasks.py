@@ -39,8 +39,8 @@ def send_due(fan_out: int | None = None) -> list[int]:
 @shared_task(name="django_veesing.send_campaign")
 def send_campaign(campaign_id: int) -> dict[str, Any]:
     """Send batches of one campaign until none is left (several may run at once)."""
-    campaign = Campaign.objects.get(pk=campaign_id)
-    return asdict(Sender().send(campaign))
+    # ``send`` reads the campaign afresh, and reports one deleted since it was fanned out.
+    return asdict(Sender().send(Campaign(pk=campaign_id)))
 
 
 @shared_task(name="django_veesing.send_messages")

@@ -13,6 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django_veesing.clock import now
 from django_veesing.models import Batch, Campaign, CampaignText, ImportJob, Receipt, Recipient, Reply
 from django_veesing.sending.sender import Sender
+from django_veesing.signals import batch_submitted
+from django_veesing.tasks import send_campaign
 
 from .conftest import PERSONAL_TEXT, connected, logged_in, mobiles, personal_rows
 from .conftest import admin_url as url
@@ -160,3 +162,40 @@ def test_a_user_who_may_not_delete_numbers_cannot_delete_a_campaign_that_has_som
 def test_a_viewer_cannot_reach_the_delete_page(sent, viewer):
     campaign = sent(mobiles(2))
     assert logged_in(viewer).get(url("campaign_delete", campaign.pk)).status_code == 403
+
+
+# -- a worker meets a deleted campaign ------------------------------------------------------
+
+
+@pytest.mark.usefixtures("sending_path")
+def test_a_campaign_deleted_after_a_worker_listed_it_ends_its_run(simulator, make_campaign, other):
+    gone = make_campaign(mobiles(3))
+    sender = Sender()
+    due = sender.due_campaigns()
+    assert [c.pk for c in due] == [other.pk, gone.pk] or [c.pk for c in due] == [gone.pk, other.pk]
+    gone_id = gone.pk
+    gone.delete()
+    reports = {report.campaign_id: report for report in (sender.send(campaign) for campaign in due)}
+    assert reports[gone_id].status == "" and reports[gone_id].message == "The campaign was deleted."
+    assert reports[other.pk].status == "sent"
+    assert send_campaign(gone_id)["message"] == "The campaign was deleted."  # a Celery task fanned out before
+    assert sorted(simulator.record.accepted) == mobiles(3, start=13900000000)
+
+
+@pytest.mark.usefixtures("sending_path")
+@pytest.mark.django_db(transaction=True)
+def test_a_campaign_deleted_while_it_sends_stops_it_and_nothing_goes_again(simulator, make_campaign, settings):
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 2}
+    campaign = make_campaign(mobiles(6))
+    sender = Sender()
+
+    def delete_it(sender, batch, **kwargs):
+        Campaign.objects.filter(pk=batch.campaign_id).delete()
+
+    with connected({batch_submitted: delete_it}):
+        report = sender.send(campaign)
+    assert report.status == "" and report.batches == 1
+    assert sorted(simulator.record.accepted) == mobiles(2)  # the batch out when it went; the next not taken
+    assert not Recipient.objects.exists() and not Batch.objects.exists()
+    later = make_campaign(mobiles(2, start=13700000000))
+    assert sender.send(later).status == "sent"  # the worker goes on

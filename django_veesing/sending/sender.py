@@ -130,18 +130,28 @@ class Sender:
     # -- one campaign -------------------------------------------------------------------
 
     def send(self, campaign: Campaign) -> SendReport:
-        """Send what remains of ``campaign``, batch after batch, until done or stopped."""
+        """Send what remains of ``campaign``, batch after batch, until done or stopped. A
+        campaign deleted before or while it sends ends its run: ``status`` empty, the
+        message saying so (a worker's list of due campaigns can be minutes old)."""
         report = SendReport(campaign.pk)
+        try:
+            self._send(campaign, report)
+        except Campaign.DoesNotExist:
+            report.status = ""
+            report.message = _("The campaign was deleted.")
+            logger.info("Campaign %s was deleted; its run ends", campaign.pk)
+        return report
+
+    def _send(self, campaign: Campaign, report: SendReport) -> None:
         if not self._start(campaign, report):
             report.status = Campaign.objects.get(pk=campaign.pk).status
-            return report
+            return
         self._settle_abandoned(campaign)
         if self._send_batches(campaign, report):
             self._finish_if_done(campaign)
         campaign.refresh_from_db()
         report.status = campaign.status
         report.message = report.message or campaign.last_message
-        return report
 
     def _start(self, campaign: Campaign, report: SendReport) -> bool:
         campaign.refresh_from_db()
