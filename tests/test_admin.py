@@ -429,3 +429,34 @@ def test_the_cost_in_money_beside_billed_counts(simulator, operator, campaign, s
     assert "about 1.35 yuan (0.045 yuan a message)" in page
     settings.VEESING = {**settings.VEESING, "PRICE_PER_MESSAGE": None}
     assert "yuan" not in client.get(url("campaign_send", campaign.pk)).content.decode()
+
+
+def test_the_campaign_page_lists_its_latest_batches_whatever_their_number(operator, make_campaign):
+    """A personalised campaign can have a batch a number: the page lists the latest
+    ``SHOWN_BATCHES`` and says so, in the same queries at 60 batches as at 200."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from django_veesing.admin.campaigns import SHOWN_BATCHES
+    from django_veesing.models import Batch
+
+    campaign = make_campaign(mobiles(2))
+    client = logged_in(operator)
+
+    def page_with(batches: int) -> tuple[str, int]:
+        have = Batch.objects.filter(campaign=campaign).count()
+        Batch.objects.bulk_create(
+            Batch(campaign=campaign, state="submitted", size=1, task_id=f"T{n:05d}") for n in range(have, batches)
+        )
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(url("campaign_change", campaign.pk)).content.decode()
+        return html.split('id="batches-group"')[1].split("</fieldset>")[0], len(queries)
+
+    few, _queries = page_with(3)
+    assert few.count("T0000") == 3 and "latest" not in few
+    listed, at_60 = page_with(60)
+    assert f"Batches (the latest {SHOWN_BATCHES})" in listed
+    assert "T00059" in listed and "T00010" in listed and "T00009" not in listed  # the newest 50
+    listed, at_200 = page_with(200)
+    assert "T00199" in listed and "T00149" not in listed
+    assert at_200 == at_60

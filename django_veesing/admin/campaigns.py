@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -33,8 +34,22 @@ DELIVERY_TEMPLATE = "admin/django_veesing/campaign/delivery.html"
 SHOWN_TRIALS = 5
 
 
+#: The campaign page lists this many of its batches, the latest first: a campaign of a
+#: million numbers has a thousand, a personalised one up to a batch a number (listed
+#: whole, 1,000 batches took the page 3.5 s and 2.2 MB; 10,000 took 27 s).
+SHOWN_BATCHES = 50
+
+
+class LatestBatches(BaseInlineFormSet):
+    def get_queryset(self) -> QuerySet[Batch]:
+        if not hasattr(self, "_queryset"):
+            self._queryset = super().get_queryset()[:SHOWN_BATCHES]
+        return self._queryset
+
+
 class BatchInline(admin.TabularInline):
     model = Batch
+    formset = LatestBatches
     fields = (
         "id",
         "state",
@@ -57,6 +72,12 @@ class BatchInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Batch]:
         return super().get_queryset(request).select_related("text").order_by("-id")
+
+    def get_formset(self, request: HttpRequest, obj: Campaign | None = None, **kwargs: Any) -> Any:
+        # An inline is made afresh for each request: its heading may say what it leaves out.
+        if obj is not None and obj.batches.order_by("-id").values_list("pk")[SHOWN_BATCHES : SHOWN_BATCHES + 1]:
+            self.verbose_name_plural = _("batches (the latest %(shown)d)") % {"shown": SHOWN_BATCHES}
+        return super().get_formset(request, obj, **kwargs)
 
 
 class ImportJobInline(admin.TabularInline):

