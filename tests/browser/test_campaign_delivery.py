@@ -61,3 +61,26 @@ def test_the_page_follows_receipts_as_they_arrive(browser, live_server, simulato
     page.locator("#veesing-funnel").scroll_into_view_if_needed()
     page.screenshot(path=str(folder / f"campaign-delivery-{role}.png"), full_page=True)
     page.context.close()
+
+
+@pytest.mark.parametrize("role", ["sender", "viewer"])
+def test_a_campaign_of_many_batches_shows_its_latest(browser, live_server, simulator, role):
+    from django_veesing.admin.campaigns import SHOWN_BATCHES
+
+    campaign = sent_campaign()
+    Batch.objects.bulk_create(
+        Batch(campaign=campaign, state="submitted", size=1, task_id=f"L{n:05d}") for n in range(SHOWN_BATCHES + 10)
+    )
+    page = log_in_as(browser, live_server, role)
+    if role == "viewer":  # one who may view batches too
+        from django.contrib.auth.models import Permission, User
+
+        User.objects.get(username="viewer").user_permissions.add(Permission.objects.get(codename="view_batch"))
+    page.goto(live_server.url + reverse("admin:django_veesing_campaign_change", args=[campaign.pk]))
+    batches = page.locator("#batches-group")
+    expect(batches.locator("h2")).to_have_text(f"批次（最近的 {SHOWN_BATCHES} 个）")
+    expect(batches.locator("tbody tr.has_original")).to_have_count(SHOWN_BATCHES)
+    expect(batches).to_contain_text(f"L{SHOWN_BATCHES + 9:05d}")  # the newest first
+    assert TASK not in batches.inner_text()  # the oldest left out
+    batches.locator("h2").evaluate("heading => heading.scrollIntoView()")
+    page.screenshot(path=str(ARTIFACTS / f"campaign-latest-batches-{role}.png"))
