@@ -68,6 +68,7 @@ def other(make_campaign):
 def test_a_sent_personalised_campaign_goes_with_its_numbers_batches_and_texts(sent, other):
     campaign = sent(mobiles(6))
     assert Batch.objects.filter(campaign=campaign).count() == 4  # two texts, three numbers each
+    campaign_id = campaign.pk  # delete() leaves the instance without one
     deleted, by_model = campaign.delete()
     assert by_model["django_veesing.Recipient"] == 6
     assert by_model["django_veesing.Batch"] == 4
@@ -75,7 +76,7 @@ def test_a_sent_personalised_campaign_goes_with_its_numbers_batches_and_texts(se
     assert by_model["django_veesing.Campaign"] == 1
     assert deleted == sum(by_model.values())
     for model in (Recipient, Batch, CampaignText):
-        assert not model.objects.filter(campaign_id=campaign.pk).exists()
+        assert not model.objects.filter(campaign_id=campaign_id).exists()
     # every push is a record: kept, no longer linked
     assert Receipt.objects.count() == 6 and not Receipt.objects.filter(recipient__isnull=False).exists()
     assert Reply.objects.count() == 6
@@ -103,10 +104,11 @@ def test_a_receiver_of_the_numbers_delete_signal_still_hears_each(sent):
         if sender is Recipient:
             heard.append(instance.phone)
 
+    campaign_id = campaign.pk
     with connected({post_delete: hear}):
         campaign.delete()
     assert sorted(heard) == mobiles(4)
-    assert not Recipient.objects.filter(campaign_id=campaign.pk).exists()
+    assert not Recipient.objects.filter(campaign_id=campaign_id).exists()
 
 
 def test_a_text_its_numbers_use_cannot_be_deleted_alone(sent):
