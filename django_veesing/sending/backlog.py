@@ -45,14 +45,23 @@ def waiting(campaign: Campaign) -> QuerySet[Recipient]:
     return unclaimed(campaign) | queued
 
 
+def untouched(campaign: Campaign) -> QuerySet[Recipient] | None:
+    """The campaign's numbers still to send while none has been claimed yet: all its
+    pending numbers, a question its counts answer and one index can; None once sending
+    began (then they are ``waiting``'s)."""
+    if campaign.claimed_through or Batch.objects.filter(campaign_id=campaign.pk).exists():
+        return None
+    return Recipient.objects.filter(campaign_id=campaign.pk, status=RecipientStatus.PENDING)
+
+
 def plan(campaign: Campaign) -> dict[str, int]:
     """What sending ``campaign`` would do now, without doing it (for ``--dry-run``)."""
-    opted_out = opted_out_waiting(campaign)
+    fresh = untouched(campaign)
+    rows = waiting(campaign) if fresh is None else fresh
+    opted_out = _opted_out(campaign, rows)
     size = veesing_settings.BATCH_SIZE
     if campaign.is_personalised:  # each number's own text: its segments, one call per text
-        sendable = waiting(campaign)
-        if campaign.is_marketing:
-            sendable = sendable.exclude(phone__in=OptOut.objects.values("phone"))
+        sendable = rows.exclude(phone__in=OptOut.objects.values("phone")) if campaign.is_marketing else rows
         figures = totals(sendable, size)
         return {
             "numbers": figures.numbers,
@@ -63,7 +72,7 @@ def plan(campaign: Campaign) -> dict[str, int]:
             "texts": figures.texts,
             "longest": figures.longest,
         }
-    numbers = waiting(campaign).count() - opted_out
+    numbers = (rows.count() if fresh is None else campaign.pending_count) - opted_out
     return {
         "numbers": numbers,
         "opted_out": opted_out,
@@ -76,9 +85,13 @@ def plan(campaign: Campaign) -> dict[str, int]:
 def opted_out_waiting(campaign: Campaign) -> int:
     """How many of the numbers still to send a marketing campaign will skip as opted out
     (0 for other kinds: opt-outs stop marketing texts only)."""
+    return _opted_out(campaign, waiting(campaign))
+
+
+def _opted_out(campaign: Campaign, rows: QuerySet[Recipient]) -> int:
     if not campaign.is_marketing:
         return 0
-    return waiting(campaign).filter(phone__in=OptOut.objects.values("phone")).count()
+    return rows.filter(phone__in=OptOut.objects.values("phone")).count()
 
 
 def skip_opted_out(campaign: Campaign) -> int:

@@ -1,0 +1,61 @@
+"""What sending a campaign would do (``sending.backlog.plan``): the figures the campaign
+page, the confirmation page and ``veesing_send --dry-run`` show."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from django_veesing.models import OptOut
+from django_veesing.sending.backlog import plan
+from django_veesing.sending.sender import Sender
+
+from .conftest import PERSONAL_TEXT, mobiles, personal_rows
+
+
+def recipient_queries(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if "django_veesing_recipient" in q["sql"]]
+
+
+def test_a_campaign_not_yet_sent_is_planned_from_its_counts(make_campaign):
+    campaign = make_campaign(mobiles(5), schedule=False)
+    with CaptureQueriesContext(connection) as queries:
+        figures = plan(campaign)
+    assert (figures["numbers"], figures["batches"], figures["opted_out"]) == (5, 1, 0)
+    assert figures["messages"] == 5 * campaign.segments
+    assert recipient_queries(queries) == []  # a million numbers are not counted again
+
+
+def test_a_marketing_campaign_not_yet_sent_leaves_out_its_opted_out_numbers(make_campaign):
+    OptOut.objects.create(phone="13800000001")
+    OptOut.objects.create(phone="13900000000")  # not among the campaign's
+    campaign = make_campaign(mobiles(5), kind="marketing", schedule=False)
+    with CaptureQueriesContext(connection) as queries:
+        figures = plan(campaign)
+    assert (figures["numbers"], figures["opted_out"], figures["messages"]) == (4, 1, 4 * campaign.segments)
+    assert len(recipient_queries(queries)) == 1  # the opted-out ones, found by their numbers
+
+
+def test_a_personalised_campaign_not_yet_sent_leaves_out_its_opted_out_numbers(make_campaign):
+    OptOut.objects.create(phone="13800000000")
+    campaign = make_campaign([], kind="marketing", content=PERSONAL_TEXT + "，回T退订", schedule=False)
+    campaign.add_recipients(personal_rows(mobiles(5), names=2))  # 客户0 ×3, 客户1 ×2
+    figures = plan(campaign)
+    assert (figures["numbers"], figures["opted_out"], figures["texts"], figures["messages"]) == (4, 1, 2, 4)
+
+
+def test_once_sending_began_the_plan_counts_the_numbers_still_waiting(make_campaign, settings, closed_port):
+    campaign = make_campaign(mobiles(10))
+    settings.VEESING = {**settings.VEESING, "API_URL": f"http://127.0.0.1:{closed_port}", "CHECK_BALANCE": False}
+    Sender().send(campaign)  # nothing reached the provider: the claimed numbers are queued again
+    campaign.refresh_from_db()
+    assert plan(campaign)["numbers"] == 10
+
+
+def test_a_sent_campaign_has_nothing_left_to_send(clock, simulator, make_campaign):
+    campaign = make_campaign(mobiles(3), kind="marketing")
+    OptOut.objects.create(phone="13800000001")
+    Sender().send(campaign)
+    campaign.refresh_from_db()
+    assert (campaign.submitted_count, campaign.skipped_count) == (2, 1)
+    assert plan(campaign)["numbers"] == 0
