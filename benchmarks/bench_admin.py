@@ -24,9 +24,14 @@ PAGES = [
     ("campaign page", "admin:django_veesing_campaign_change", "{c}"),
     ("campaign's delete page", "admin:django_veesing_campaign_delete", "{c}"),
 ]
-
+#: The pages of a campaign not yet sent: what sending it would do.
+DRAFT_PAGES = [
+    ("draft's campaign page", "admin:django_veesing_campaign_change", "{c}"),
+    ("draft's confirmation page", "admin:django_veesing_campaign_send", "{c}"),
+]
 
 BATCH = 1000
+OPTED_OUT = 200  # a draft's one number in 200 opted out
 
 
 def fill(campaign, count: int) -> None:
@@ -58,6 +63,32 @@ def fill(campaign, count: int) -> None:
         cursor.execute("ANALYZE django_veesing_recipient")
     move_counts(campaign.pk, total=count, failed=failed, delivered=count - failed)
     Campaign.objects.filter(pk=campaign.pk).update(status="sent")
+
+
+def a_draft(count: int):
+    """A marketing campaign not yet sent: ``count`` numbers waiting, one in ``OPTED_OUT``
+    of them opted out, among 5,000 opt-outs of other numbers."""
+    from django.db import connection
+
+    from django_veesing.models import Campaign, OptOut, move_counts
+
+    campaign = Campaign.objects.create(name="draft", content="【基准】x，回T退订", kind="marketing")
+    with (
+        connection.cursor() as cursor,
+        cursor.connection.cursor().copy(
+            "COPY django_veesing_recipient (campaign_id, phone, status, task_id, receipt_code, error) FROM STDIN"
+        ) as copy,
+    ):
+        for i in range(count):
+            copy.write_row((campaign.pk, str(14000000000 + i), "pending", "", "", ""))
+    theirs = [OptOut(phone=str(14000000000 + i)) for i in range(0, count, OPTED_OUT)]
+    others = [OptOut(phone=str(15000000000 + i)) for i in range(5000)]
+    OptOut.objects.bulk_create(theirs + others, ignore_conflicts=True)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE django_veesing_recipient")
+        cursor.execute("ANALYZE django_veesing_optout")
+    move_counts(campaign.pk, total=count, pending=count)
+    return campaign
 
 
 def a_batch_a_number(count: int):
@@ -166,6 +197,7 @@ def main() -> None:
     fill(big, count)
     large = measure(client, big.pk)
     large_first = first_view(client, big.pk)
+    drafts = [measure(client, a_draft(size).pk, pages=DRAFT_PAGES) for size in (1000, count)]
     texts = a_batch_a_number(count)
     by_text = measure(client, texts.pk, pages=[PAGES[4]])[0]
     many_campaigns(997)
@@ -175,6 +207,10 @@ def main() -> None:
     lines.append(f"  {'page':36} {'1,000':>10} {f'{count:,}':>12} {'queries':>9}")
     for (label, base_ms, base_q), (_l, ms, q) in zip(baseline, large, strict=True):
         lines.append(f"  {label:36} {base_ms:8.1f} ms {ms:9.1f} ms {base_q:4d} → {q}")
+    for (label, base_ms, base_q), (_l, ms, q) in zip(*drafts, strict=True):
+        lines.append(
+            f"  {label:36} {base_ms:8.1f} ms {ms:9.1f} ms {base_q:4d} → {q}   (marketing, one in {OPTED_OUT} opted out)"
+        )
     lines.append(
         f"  {'campaign page, first view':36} {small_first:8.1f} ms {large_first:9.1f} ms"
         "            (failure reasons grouped; kept while the counts stay)"
