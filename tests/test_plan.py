@@ -6,8 +6,9 @@ from __future__ import annotations
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from django_veesing.models import OptOut
-from django_veesing.sending.backlog import plan
+from django_veesing.admin.screens import remove_numbers
+from django_veesing.models import Campaign, OptOut
+from django_veesing.sending.backlog import longest_text, plan
 from django_veesing.sending.sender import Sender
 
 from .conftest import PERSONAL_TEXT, mobiles, personal_rows
@@ -59,3 +60,65 @@ def test_a_sent_campaign_has_nothing_left_to_send(clock, simulator, make_campaig
     campaign.refresh_from_db()
     assert (campaign.submitted_count, campaign.skipped_count) == (2, 1)
     assert plan(campaign)["numbers"] == 0
+
+
+# -- a personalised campaign's totals, kept while its numbers stay ----------------------
+
+LONG_NAME = "长" * 60  # a text of two messages
+
+
+def personal_draft(rows) -> Campaign:
+    campaign = Campaign.objects.create(name="p", content=PERSONAL_TEXT + "，回T退订", kind="marketing")
+    campaign.add_recipients(rows)
+    return Campaign.objects.get(pk=campaign.pk)
+
+
+def text_queries(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if "django_veesing_campaigntext" in q["sql"]]
+
+
+def billed(campaign: Campaign) -> tuple[int, int, int]:
+    figures = plan(Campaign.objects.get(pk=campaign.pk))  # with its counts as committed
+    return figures["numbers"], figures["messages"], figures["segments"]
+
+
+def test_a_personalised_draft_adds_up_its_texts_once_while_its_numbers_stay(db):
+    campaign = personal_draft(personal_rows(mobiles(6), names=3))
+    first = plan(campaign)
+    with CaptureQueriesContext(connection) as queries:
+        again = plan(campaign)
+        longest = longest_text(campaign)
+    assert again == first and first["numbers"] == 6
+    assert longest == "【维信测试】客户0您好，您的订单已发货，回T退订"
+    assert longest_text(campaign) == longest
+    assert len(text_queries(queries)) == 1  # the longest text, read once; the totals kept
+
+
+def test_kept_totals_follow_numbers_removed_and_added(db):
+    campaign = personal_draft([("13800000001", {"姓名": "张三"}), ("13800000002", {"姓名": "李四"})])
+    assert billed(campaign) == (2, 2, 1)
+    remove_numbers(campaign, "13800000002")
+    campaign.add_recipients([("13800000003", {"姓名": LONG_NAME})])  # the same counts again
+    assert billed(campaign) == (2, 3, 2)
+    assert LONG_NAME in longest_text(Campaign.objects.get(pk=campaign.pk))
+
+
+def test_kept_totals_follow_the_opt_outs_an_operator_corrects(db):
+    rows = [("13800000001", {"姓名": "张三"}), ("13800000002", {"姓名": LONG_NAME}), ("13800000003", {"姓名": "王五"})]
+    campaign = personal_draft(rows)
+    opt_out = OptOut.objects.create(phone="13800000001")
+    assert billed(campaign) == (2, 3, 2)
+    opt_out.phone = "13800000002"  # as many opted out, another of them
+    opt_out.save()
+    assert billed(campaign) == (2, 2, 1)
+    opt_out.delete()
+    assert billed(campaign) == (3, 4, 2)
+
+
+def test_kept_totals_follow_a_text_rendered_again(db):
+    campaign = personal_draft([("13800000001", {"姓名": "张三"})])
+    assert billed(campaign) == (1, 1, 1)
+    campaign.content = PERSONAL_TEXT.replace("{姓名}", "{姓名}" + "长" * 60) + "，回T退订"
+    campaign.save()
+    assert campaign.prepare_texts() == []
+    assert billed(campaign) == (1, 2, 2)

@@ -23,6 +23,7 @@ from ..models import (
     totals,
 )
 from ..rules.segments import cost
+from .kept import kept
 from .settling import requeue
 
 
@@ -58,11 +59,15 @@ def plan(campaign: Campaign) -> dict[str, int]:
     """What sending ``campaign`` would do now, without doing it (for ``--dry-run``)."""
     fresh = untouched(campaign)
     rows = waiting(campaign) if fresh is None else fresh
-    opted_out = _opted_out(campaign, rows)
     size = veesing_settings.BATCH_SIZE
     if campaign.is_personalised:  # each number's own text: its segments, one call per text
         sendable = rows.exclude(phone__in=OptOut.objects.values("phone")) if campaign.is_marketing else rows
-        figures = totals(sendable, size)
+        if fresh is None:
+            opted_out, figures = _opted_out(campaign, rows), totals(sendable, size)
+        else:  # the same numbers, the same opted out: the same figures
+            left_out = tuple(_opted_out_rows(campaign, rows).order_by("id").values_list("id", flat=True))
+            opted_out = len(left_out)
+            figures = kept(campaign, "plan", lambda: totals(sendable, size), left_out)
         return {
             "numbers": figures.numbers,
             "opted_out": opted_out,
@@ -72,6 +77,7 @@ def plan(campaign: Campaign) -> dict[str, int]:
             "texts": figures.texts,
             "longest": figures.longest,
         }
+    opted_out = _opted_out(campaign, rows)
     numbers = (rows.count() if fresh is None else campaign.pending_count) - opted_out
     return {
         "numbers": numbers,
@@ -88,10 +94,21 @@ def opted_out_waiting(campaign: Campaign) -> int:
     return _opted_out(campaign, waiting(campaign))
 
 
+def longest_text(campaign: Campaign) -> str:
+    """A personalised campaign's longest text among its numbers still to send ("" if none)."""
+    if not campaign.is_personalised or untouched(campaign) is None:
+        return campaign.longest_text()
+    return kept(campaign, "longest", campaign.longest_text)
+
+
 def _opted_out(campaign: Campaign, rows: QuerySet[Recipient]) -> int:
+    return _opted_out_rows(campaign, rows).count()
+
+
+def _opted_out_rows(campaign: Campaign, rows: QuerySet[Recipient]) -> QuerySet[Recipient]:
     if not campaign.is_marketing:
-        return 0
-    return rows.filter(phone__in=OptOut.objects.values("phone")).count()
+        return rows.none()
+    return rows.filter(phone__in=OptOut.objects.values("phone"))
 
 
 def skip_opted_out(campaign: Campaign) -> int:
