@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import clock
 from ..conf import veesing_settings
 from ..db import bulk
+from ..db.cursors import AfterCursor
 from ..exceptions import CampaignStateError, ContentError, ValuesError
 from ..rules import content as content_rules
 from ..rules import fields
@@ -157,7 +158,10 @@ class Campaign(models.Model):
     def sample_texts(self, count: int = 3) -> list[tuple[str, str]]:
         """A personalised campaign's first numbers still to send, with their texts as the
         phones will show them (none for one text to all: that is ``text``)."""
-        rows = self._pending_texts()
+        # From the campaign's first number on the (campaign, id) index (see ``AfterCursor``):
+        # by id alone PostgreSQL walked the primary key past every older campaign's rows
+        # (152 ms past 2,000,000).
+        rows = self._pending_texts().filter(AfterCursor(self.pk, 0))
         return list(rows.order_by("id").values_list("phone", "text__text")[:count])
 
     def longest_text(self) -> str:
