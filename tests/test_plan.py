@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from django_veesing.admin.screens import remove_numbers
 from django_veesing.models import Campaign, OptOut
-from django_veesing.sending.backlog import longest_text, plan
+from django_veesing.sending.backlog import plan, sample_texts
 from django_veesing.sending.sender import Sender
 
 from .conftest import PERSONAL_TEXT, mobiles, personal_rows
@@ -87,11 +87,19 @@ def test_a_personalised_draft_adds_up_its_texts_once_while_its_numbers_stay(db):
     first = plan(campaign)
     with CaptureQueriesContext(connection) as queries:
         again = plan(campaign)
-        longest = longest_text(campaign)
     assert again == first and first["numbers"] == 6
-    assert longest == "【维信测试】客户0您好，您的订单已发货，回T退订"
-    assert longest_text(campaign) == longest
-    assert len(text_queries(queries)) == 1  # the longest text, read once; the totals kept
+    assert first["longest_text"] == "【维信测试】客户0您好，您的订单已发货，回T退订"
+    assert text_queries(queries) == []  # the totals and the longest text, kept
+
+
+def test_the_confirmation_figures_leave_out_the_opted_out_numbers_texts(db):
+    rows = [("13800000001", {"姓名": "张三"}), ("13800000002", {"姓名": LONG_NAME}), ("13800000003", {"姓名": "王五"})]
+    campaign = personal_draft(rows)
+    OptOut.objects.create(phone="13800000002")
+    figures = plan(campaign)
+    assert LONG_NAME not in figures["longest_text"]
+    assert len(figures["longest_text"]) == figures["longest"]
+    assert [phone for phone, _text in sample_texts(campaign, 3)] == ["13800000001", "13800000003"]
 
 
 def test_kept_totals_follow_numbers_removed_and_added(db):
@@ -100,7 +108,7 @@ def test_kept_totals_follow_numbers_removed_and_added(db):
     remove_numbers(campaign, "13800000002")
     campaign.add_recipients([("13800000003", {"姓名": LONG_NAME})])  # the same counts again
     assert billed(campaign) == (2, 3, 2)
-    assert LONG_NAME in longest_text(Campaign.objects.get(pk=campaign.pk))
+    assert LONG_NAME in plan(Campaign.objects.get(pk=campaign.pk))["longest_text"]
 
 
 def test_kept_totals_follow_the_opt_outs_an_operator_corrects(db):

@@ -43,7 +43,7 @@ from ..models import (
 )
 from ..models.imported import values_error
 from ..rules.phones import InvalidPhone, normalise
-from ..sending.backlog import longest_text, plan, resend_uncertain, retry_failed, unclaimed
+from ..sending.backlog import plan, resend_uncertain, retry_failed, sample_texts, unclaimed
 from ..sending.estimate import estimate
 from ..sending.trials import send_trial
 from .common import balance, can_send, csv_safe, money
@@ -159,8 +159,8 @@ def confirm_send(admin: Any) -> View:
             plan=numbers,
             plan_money=money(numbers["messages"]),
             plan_time=estimate(numbers["batches"]) if numbers["numbers"] else "",
-            samples=campaign.sample_texts(SHOWN_TEXTS),
-            longest=longest_text(campaign),
+            samples=sample_texts(campaign, SHOWN_TEXTS),
+            longest=numbers.get("longest_text", ""),
             refused=refused[:SHOWN_INVALID],
             report=report,
             balance=reading.value,

@@ -156,24 +156,17 @@ class Campaign(models.Model):
         return cost(self.text, self.pending_count)
 
     def sample_texts(self, count: int = 3) -> list[tuple[str, str]]:
-        """A personalised campaign's first numbers still to send, with their texts as the
-        phones will show them (none for one text to all: that is ``text``)."""
+        """A personalised campaign's first pending numbers, with their texts as the phones
+        will show them (none for one text to all: that is ``text``). The confirmation page
+        shows those it would send (``sending.backlog.sample_texts``)."""
+        if not self.is_personalised or self.pk is None:
+            return []
+        rows = Recipient.objects.filter(campaign_id=self.pk, status=RecipientStatus.PENDING, text__isnull=False)
         # From the campaign's first number on the (campaign, id) index (see ``AfterCursor``):
         # by id alone PostgreSQL walked the primary key past every older campaign's rows
         # (152 ms past 2,000,000).
-        rows = self._pending_texts().filter(AfterCursor(self.pk, 0))
-        return list(rows.order_by("id").values_list("phone", "text__text")[:count])
-
-    def longest_text(self) -> str:
-        """A personalised campaign's longest text among the numbers still to send ("" if none)."""
-        found = self._pending_texts().order_by("-text__length", "id").values_list("text__text", flat=True).first()
-        return found or ""
-
-    def _pending_texts(self) -> models.QuerySet[Recipient]:
-        """A personalised campaign's numbers still to send, each with its text (none otherwise)."""
-        if not self.is_personalised or self.pk is None:
-            return Recipient.objects.none()
-        return Recipient.objects.filter(campaign_id=self.pk, status=RecipientStatus.PENDING, text__isnull=False)
+        first = rows.filter(AfterCursor(self.pk, 0)).order_by("id")
+        return list(first.values_list("phone", "text__text")[:count])
 
     def prepare_texts(self) -> list[InvalidEntry]:
         """Render the numbers' texts again if the text changed since (see ``personal``);

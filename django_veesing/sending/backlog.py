@@ -5,6 +5,8 @@ numbers retried) or taken out (opt-outs skipped).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.db.models import QuerySet, Subquery
 
@@ -18,6 +20,7 @@ from ..models import (
     OptOut,
     Recipient,
     RecipientStatus,
+    TextTotals,
     move_counts,
     rows_of,
     totals,
@@ -55,19 +58,24 @@ def untouched(campaign: Campaign) -> QuerySet[Recipient] | None:
     return Recipient.objects.filter(campaign_id=campaign.pk, status=RecipientStatus.PENDING)
 
 
-def plan(campaign: Campaign) -> dict[str, int]:
-    """What sending ``campaign`` would do now, without doing it (for ``--dry-run``)."""
+def plan(campaign: Campaign) -> dict[str, Any]:
+    """What sending ``campaign`` would do now, without doing it (for ``--dry-run``); a
+    personalised campaign's also names its longest text (``longest_text``)."""
     fresh = untouched(campaign)
     rows = waiting(campaign) if fresh is None else fresh
     size = veesing_settings.BATCH_SIZE
     if campaign.is_personalised:  # each number's own text: its segments, one call per text
-        sendable = rows.exclude(phone__in=OptOut.objects.values("phone")) if campaign.is_marketing else rows
+        sendable = _less_opted_out(campaign, rows)
+
+        def add_up() -> tuple[TextTotals, str]:
+            longest = sendable.filter(text__isnull=False).order_by("-text__length", "id")
+            return totals(sendable, size), longest.values_list("text__text", flat=True).first() or ""
+
         if fresh is None:
-            opted_out, figures = _opted_out(campaign, rows), totals(sendable, size)
+            opted_out, (figures, longest) = _opted_out(campaign, rows).count(), add_up()
         else:  # the same numbers, the same opted out: the same figures
-            left_out = tuple(_opted_out_rows(campaign, rows).order_by("id").values_list("id", flat=True))
-            opted_out = len(left_out)
-            figures = kept(campaign, "plan", lambda: totals(sendable, size), left_out)
+            left_out = tuple(_opted_out(campaign, rows).order_by("id").values_list("id", flat=True))
+            opted_out, (figures, longest) = len(left_out), kept(campaign, "plan", add_up, left_out)
         return {
             "numbers": figures.numbers,
             "opted_out": opted_out,
@@ -76,8 +84,9 @@ def plan(campaign: Campaign) -> dict[str, int]:
             "messages": figures.billed,
             "texts": figures.texts,
             "longest": figures.longest,
+            "longest_text": longest,
         }
-    opted_out = _opted_out(campaign, rows)
+    opted_out = _opted_out(campaign, rows).count()
     numbers = (rows.count() if fresh is None else campaign.pending_count) - opted_out
     return {
         "numbers": numbers,
@@ -88,27 +97,31 @@ def plan(campaign: Campaign) -> dict[str, int]:
     }
 
 
+def sample_texts(campaign: Campaign, count: int) -> list[tuple[str, str]]:
+    """A personalised campaign's first numbers that sending it now would send, with their
+    texts as the phones will show them (none for one text to all: that is its ``text``)."""
+    if not campaign.is_personalised:
+        return []
+    fresh = untouched(campaign)
+    rows = _less_opted_out(campaign, waiting(campaign) if fresh is None else fresh)
+    first = rows.filter(AfterCursor(campaign.pk, 0), text__isnull=False).order_by("id")  # see Campaign.sample_texts
+    return list(first.values_list("phone", "text__text")[:count])
+
+
 def opted_out_waiting(campaign: Campaign) -> int:
     """How many of the numbers still to send a marketing campaign will skip as opted out
     (0 for other kinds: opt-outs stop marketing texts only)."""
-    return _opted_out(campaign, waiting(campaign))
+    return _opted_out(campaign, waiting(campaign)).count()
 
 
-def longest_text(campaign: Campaign) -> str:
-    """A personalised campaign's longest text among its numbers still to send ("" if none)."""
-    if not campaign.is_personalised or untouched(campaign) is None:
-        return campaign.longest_text()
-    return kept(campaign, "longest", campaign.longest_text)
-
-
-def _opted_out(campaign: Campaign, rows: QuerySet[Recipient]) -> int:
-    return _opted_out_rows(campaign, rows).count()
-
-
-def _opted_out_rows(campaign: Campaign, rows: QuerySet[Recipient]) -> QuerySet[Recipient]:
+def _opted_out(campaign: Campaign, rows: QuerySet[Recipient]) -> QuerySet[Recipient]:
     if not campaign.is_marketing:
         return rows.none()
     return rows.filter(phone__in=OptOut.objects.values("phone"))
+
+
+def _less_opted_out(campaign: Campaign, rows: QuerySet[Recipient]) -> QuerySet[Recipient]:
+    return rows.exclude(phone__in=OptOut.objects.values("phone")) if campaign.is_marketing else rows
 
 
 def skip_opted_out(campaign: Campaign) -> int:

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from django_veesing.models import Campaign, CampaignStatus, Recipient
+from django_veesing.models import Campaign, CampaignStatus, OptOut, Recipient
 from django_veesing.sending.sender import Sender
 
 from .helpers import ARTIFACTS, counter_for, log_in_as, needs_chromium
@@ -109,3 +109,45 @@ def test_a_viewer_reads_values_and_texts_but_cannot_load_or_send(browser, live_s
     expect(page.locator("#result_list")).to_contain_text("姓名=张三；积分=1200")
     expect(page.locator("#result_list")).to_contain_text("【某某商城】张三您好，您的积分1200将于月底清零，回T退订")
     page.screenshot(path=str(ARTIFACTS / "personalised-viewer.png"), full_page=True)
+
+
+def test_the_confirmation_page_follows_the_opt_outs_a_sender_adds_and_corrects(browser, live_server, clock):
+    long_name = "长" * 50  # this number's text takes two messages
+    campaign = Campaign.objects.create(name="积分清零", content=TEXT, kind="marketing")
+    campaign.add_recipients(
+        [
+            ("13800000001", {"姓名": "张三", "积分": "1"}),
+            ("13800000002", {"姓名": long_name, "积分": "1"}),
+            ("13800000003", {"姓名": "会员", "积分": "1"}),
+            ("13800000004", {"姓名": "会员", "积分": "1"}),
+        ]
+    )
+    shots = ARTIFACTS / "personalised"
+    shots.mkdir(parents=True, exist_ok=True)
+    page = log_in_as(browser, live_server, "sender")
+    confirm = live_server.url + reverse("admin:django_veesing_campaign_send", args=[campaign.pk])
+
+    def summary(numbers: str, opted_out: str, billed: str, segments: str) -> None:
+        page.goto(confirm)
+        expect(page.locator("#summary-numbers")).to_have_text(numbers)
+        expect(page.locator("#summary-opted-out")).to_have_text(opted_out)
+        expect(page.locator("#summary-billed")).to_have_text(billed)
+        expect(page.locator("#summary-segments")).to_contain_text(f"最多 {segments}")
+
+    summary("4", "0", "5", "2")
+    page.goto(live_server.url + reverse("admin:django_veesing_optout_add"))
+    page.fill("#id_phone", "13800000002")  # the long text's number opts out
+    page.click("input[name=_save]")
+    expect(page.locator(".messagelist")).to_be_visible()
+    summary("3", "1", "3", "1")
+    expect(page.locator("#veesing-longest")).not_to_contain_text(long_name)  # texts it will send
+    expect(page.locator(".veesing-sample")).not_to_contain_text([long_name])
+    page.screenshot(path=str(shots / "6-opted-out.png"), full_page=True)
+
+    opt_out = OptOut.objects.get(phone="13800000002")
+    page.goto(live_server.url + reverse("admin:django_veesing_optout_change", args=[opt_out.pk]))
+    page.fill("#id_phone", "13800000001")  # the sender corrects the number: another one opted out
+    page.click("input[name=_save]")
+    expect(page.locator(".messagelist")).to_be_visible()
+    summary("3", "1", "4", "2")
+    expect(page.locator("#veesing-longest")).to_contain_text(long_name)
