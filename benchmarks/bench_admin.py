@@ -24,6 +24,7 @@ PAGES = [
     ("campaign page", "admin:django_veesing_campaign_change", "{c}"),
     ("campaign's delete page", "admin:django_veesing_campaign_delete", "{c}"),
 ]
+
 #: The pages of a campaign not yet sent: what sending it would do.
 DRAFT_PAGES = [
     ("draft's campaign page", "admin:django_veesing_campaign_change", "{c}"),

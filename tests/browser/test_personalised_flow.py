@@ -151,3 +151,11 @@ def test_the_confirmation_page_follows_the_opt_outs_a_sender_adds_and_corrects(b
     expect(page.locator(".messagelist")).to_be_visible()
     summary("3", "1", "4", "2")
     expect(page.locator("#veesing-longest")).to_contain_text(long_name)
+
+    viewer = log_in_as(browser, live_server, "viewer")  # reads the same figures, cannot send
+    viewer.goto(live_server.url + reverse("admin:django_veesing_campaign_change", args=[campaign.pk]))
+    plan = viewer.locator("#veesing-plan")
+    expect(plan).to_contain_text("待发送 3 个号码，共 2 种不同短信，每个号码最多 2 条：计费 4")
+    viewer.screenshot(path=str(shots / "7-viewer-plan.png"), full_page=True)
+    viewer.goto(confirm)
+    expect(viewer.locator("#content")).to_contain_text("只有有权发送群发任务的用户")
