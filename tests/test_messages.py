@@ -122,6 +122,25 @@ def test_batches_hold_at_most_batch_size_numbers(simulator, settings):
     assert set(Message.objects.values_list("status", flat=True)) == {"submitted"}
 
 
+def test_a_worker_asked_to_stop_sends_no_batch_after_the_one_in_flight(simulator, settings):
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 4}
+    for number in mobiles(10):
+        django_veesing.send_message(number, SHIPPED)
+    sender = Sender()
+    send = sender.client.send
+
+    def send_and_stop(phones, *args, **kwargs):
+        sender.stop.set()  # as Ctrl-C or SIGTERM sets it in veesing_send, with the first call out
+        return send(phones, *args, **kwargs)
+
+    sender.client.send = send_and_stop
+    report = sender.messages.send_due()
+    assert (report.batches, report.submitted) == (1, 4)
+    assert Message.objects.filter(status="pending", batch=None).count() == 6
+    assert send_due().submitted == 6
+    assert [call.numbers for call in group_calls(simulator)] == [4, 4, 2]
+
+
 def test_a_message_to_a_number_sent_to_a_minute_ago_waits(simulator, clock):
     django_veesing.send_message("13800138000", SHIPPED)
     send_due()

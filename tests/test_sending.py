@@ -532,6 +532,36 @@ def test_cancel_while_sending_stops_at_the_next_claim(simulator, make_campaign, 
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["notification", "marketing"])
+def test_a_worker_asked_to_stop_settles_the_batch_in_flight_and_claims_no_more(
+    simulator, make_campaign, settings, kind
+):
+    """``Sender.stop`` set while the second batch is at the provider (as Ctrl-C or
+    SIGTERM sets it in ``veesing_send``): that batch is settled, none is claimed or taken
+    after it, and the next run sends the rest, each number once."""
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 2}
+    campaign = make_campaign(mobiles(6), kind=kind)
+    sender = Sender()
+    send = sender.client.send
+
+    def send_and_stop(phones, *args, **kwargs):
+        if simulator.record.group_requests():
+            sender.stop.set()
+        return send(phones, *args, **kwargs)
+
+    sender.client.send = send_and_stop
+    report = sender.send(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENDING == report.status
+    assert (campaign.submitted_count, campaign.pending_count) == (4, 2)
+    assert set(campaign.batches.values_list("state", flat=True)) <= {BatchState.SUBMITTED, BatchState.QUEUED}
+    assert sender.send_due() == []
+
+    assert Sender().send(campaign).status == CampaignStatus.SENT
+    assert simulator.record.accepted == dict.fromkeys(mobiles(6), 1)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_signals(simulator, make_campaign, settings):
     settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 2}
     seen = []

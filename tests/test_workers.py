@@ -24,6 +24,21 @@ def worker(simulator, campaign, batch_size, *extra):
     return run_send(simulator, batch_size, "--campaign", str(campaign.pk), *extra)
 
 
+#: The worker processes a test started, killed when it ends: a worker left running would
+#: claim the next tests' batches and fail them against its gone simulator.
+_started: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_outlives_its_test():
+    yield
+    while _started:
+        process = _started.pop()
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=30)
+
+
 def run_send(simulator, batch_size, *arguments, settings="tests.settings"):
     env = {
         **os.environ,
@@ -34,14 +49,9 @@ def run_send(simulator, batch_size, *arguments, settings="tests.settings"):
         "PYTHONPATH": str(ROOT),
     }
     command = [sys.executable, "-m", "django", "veesing_send", *arguments]
-    # Ctrl-C reaches a worker started from a terminal. Started under a shell that ignores
-    # it (a background job's, as CI may be), the worker would inherit that and never stop:
-    # with a handler here, the worker starts with the default instead (exec resets handlers).
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    _started.append(process)
+    return process
 
 
 def wait_for(condition, timeout=60.0):
@@ -102,6 +112,50 @@ def test_a_looping_worker_sends_what_falls_due_and_stops_on_ctrl_c(simulator, ma
     assert looping.returncode == 0, output
     assert "Worker stopped." in output and f"Campaign {campaign.pk}: sent — 3 batches, 250 submitted" in output
     assert simulator.record.accepted == dict.fromkeys(mobiles(250), 1)
+
+
+@pytest.mark.parametrize(
+    ("stop", "arguments", "said"),
+    [
+        (signal.SIGINT, ["--loop", "--interval", "0.1"], "Worker stopped."),
+        (signal.SIGTERM, ["--loop", "--interval", "0.1"], "Worker stopped."),
+        (signal.SIGINT, [], "Stopped on request"),
+        (signal.SIGTERM, [], "Stopped on request"),
+    ],
+    ids=["ctrl-c, looping", "sigterm, looping", "ctrl-c, one run", "sigterm, one run"],
+)
+def test_a_worker_asked_to_stop_settles_the_batch_in_flight_and_claims_no_more(
+    simulator, make_campaign, stop, arguments, said
+):
+    """Ctrl-C or SIGTERM (systemd, Docker) while a call is out: the worker waits for its
+    answer, settles the batch and exits; the batch it claimed ahead waits, queued, and
+    the next run sends the rest. Interrupted at once, it left the batch claimed (later
+    uncertain, never resent without an operator), or swallowed the interrupt altogether
+    when it came inside a commit."""
+    simulator.configure(per_minute_limit=False, latency=1.0)
+    campaign = make_campaign(mobiles(1000))
+    if not arguments:
+        arguments = ["--campaign", str(campaign.pk)]
+    first = run_send(simulator, 100, *arguments)
+    wait_for(lambda: Batch.objects.filter(campaign=campaign, state=BatchState.CLAIMED).exists())
+    first.send_signal(stop)
+    output, _ = first.communicate(timeout=30)
+    assert first.returncode == 0, output
+    assert said in output
+
+    states = sorted(Batch.objects.filter(campaign=campaign).values_list("state", flat=True))
+    assert states in ([BatchState.QUEUED, BatchState.SUBMITTED], [BatchState.SUBMITTED]), output
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.submitted_count, campaign.pending_count) == (CampaignStatus.SENDING, 100, 900)
+    assert len(simulator.record.group_requests()) == 1
+
+    simulator.configure(latency=0.0)
+    second = worker(simulator, campaign, 100)
+    output, _ = second.communicate(timeout=60)
+    assert second.returncode == 0, output
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.submitted_count) == (CampaignStatus.SENT, 1000)
+    assert simulator.record.accepted == dict.fromkeys(mobiles(1000), 1)
 
 
 def test_a_receiver_that_raises_does_not_stop_a_looping_worker(simulator, make_campaign):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from dataclasses import dataclass, field
 
 from django.db import connections, transaction
@@ -63,16 +64,17 @@ class MessageReport:
 class MessageSender:
     """Sends the due messages, batch after batch, until none is left or a call's answer is lost."""
 
-    def __init__(self, clients: Clients, worker: str) -> None:
+    def __init__(self, clients: Clients, worker: str, stop: threading.Event | None = None) -> None:
         self.clients = clients
         self.worker = worker
+        self.stop = stop or threading.Event()  # set: no claim after the batch in flight
         self._balances: dict[str, int] = {}  # what each account's last answer said is left
 
     def send_due(self) -> MessageReport:
         report = MessageReport()
         settle_abandoned(self.worker)
         held = set(AccountHold.objects.values_list("account", flat=True))
-        while True:
+        while not self.stop.is_set():
             claim = self._claim(held, report)
             if claim is None:
                 return report
@@ -85,6 +87,7 @@ class MessageSender:
                 continue
             if not self._send(batch, phones, held, report):
                 return report
+        return report
 
     # -- claim --------------------------------------------------------------------------
 

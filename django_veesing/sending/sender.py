@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -109,7 +110,9 @@ class Sender:
         self.clients = Clients(client, self.client_class)
         self.client = self.clients()  # the default account's: ConfigurationError at once if it is not set up
         self.worker = worker or worker_name()
-        self.messages = MessageSender(self.clients, self.worker)  # the messages from code
+        #: Set to stop: the run ends once the batch in flight is settled (no new claim).
+        self.stop = threading.Event()
+        self.messages = MessageSender(self.clients, self.worker, self.stop)  # the messages from code
         # The provider's calls run on a thread of their own, so the next batch's claim
         # overlaps them (``_send_batches``).
         self._calls = ThreadPoolExecutor(max_workers=1, thread_name_prefix="veesing-call")
@@ -125,7 +128,12 @@ class Sender:
         return [c for c in candidates if c.status == CampaignStatus.SENDING or not waits_for(c, now)]
 
     def send_due(self) -> list[SendReport]:
-        return [self.send(campaign) for campaign in self.due_campaigns()]
+        reports = []
+        for campaign in self.due_campaigns():
+            if self.stop.is_set():
+                break
+            reports.append(self.send(campaign))
+        return reports
 
     # -- one campaign -------------------------------------------------------------------
 
@@ -234,7 +242,8 @@ class Sender:
         as ``queued`` and is taken (``claimed``, committed) just before its own call, so
         a worker that dies leaves it queued for the next worker, not uncertain. A
         marketing campaign claims after each answer, so an opt-out that comes while a
-        batch is out holds for the next one.
+        batch is out holds for the next one. Once ``stop`` is set nothing more is
+        claimed or taken: the batch in flight is settled, one claimed ahead stays queued.
         """
         ahead = not campaign.is_marketing
         try:
@@ -246,9 +255,12 @@ class Sender:
         claim = self._next_claim(campaign, report)
         while claim is not None:
             batch, phones = claim
-            if batch.state == BatchState.QUEUED and not self._take(batch):
-                claim = self._next_claim(campaign, report)  # another worker took it, or sending stopped
-                continue
+            if batch.state == BatchState.QUEUED:
+                if self.stop.is_set():
+                    return False  # the worker stops: the batch waits, queued, for the next one
+                if not self._take(batch):
+                    claim = self._next_claim(campaign, report)  # another worker took it, or sending stopped
+                    continue
             call = self._calls.submit(
                 client.send, phones, _text_of(campaign, batch), send_time=provider_send_time(campaign, clock.now())
             )
@@ -258,13 +270,14 @@ class Sender:
                 return False
             if not ahead:
                 claim = self._next_claim(campaign, report)
-        return report.waiting is None
+        return report.waiting is None and not self.stop.is_set()
 
     def _next_claim(
         self, campaign: Campaign, report: SendReport, state: str = BatchState.CLAIMED
     ) -> tuple[Batch, list[str]] | None:
-        """The next batch to send, or None when there is none or sending must pause."""
-        while self._still_sending(campaign, report):
+        """The next batch to send, or None when there is none, sending must pause or the
+        worker stops."""
+        while not self.stop.is_set() and self._still_sending(campaign, report):
             claim = self._claim(campaign, report, state)
             if claim is None:
                 return None

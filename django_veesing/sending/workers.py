@@ -1,17 +1,29 @@
-"""Which worker is which, and which are alive: a worker is named "host:pid" and beats
-in the database while it runs (the admin warns when none was seen lately)."""
+"""Which worker is which, which are alive, and how one stops: a worker is named
+"host:pid", beats in the database while it runs (the admin warns when none was seen
+lately) and stops between batches when asked (``stopping_on_signals``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
+import signal
 import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 
 from django.utils.translation import gettext as _
 
 from .. import clock
 from ..conf import veesing_settings
 from ..models import WorkerHeartbeat
+
+logger = logging.getLogger(__name__)
+
+#: The signals that ask a worker to stop: Ctrl-C, and what ``kill``, systemd and Docker send.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def worker_name() -> str:
@@ -54,3 +66,31 @@ def abandoned_message(worker: str) -> str:
     return _("The worker %(worker)s stopped while sending this batch; the provider may have received it.") % {
         "worker": worker
     }
+
+
+@contextmanager
+def stopping_on_signals(stop: threading.Event) -> Iterator[None]:
+    """While inside, the first SIGINT or SIGTERM sets ``stop`` (the worker ends once the
+    batch in flight is settled); a second one raises ``KeyboardInterrupt`` at once.
+
+    Raising on the first one could land anywhere: between a call's answer and its
+    settlement (the batch left claimed, later uncertain), or inside a commit, where the
+    database error raised while Django cleans up replaces the interrupt and the worker
+    goes on. Outside the main thread signals cannot be handled: nothing is installed.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def ask(signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        logger.info("Signal %s: the worker stops once the batch in flight is settled", signal.Signals(signum).name)
+
+    previous = {signum: signal.signal(signum, ask) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

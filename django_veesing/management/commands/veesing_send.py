@@ -1,8 +1,7 @@
-import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, connections
 from django.utils.translation import gettext as _
 
 from django_veesing.exceptions import CampaignStateError, ConfigurationError, ContentError
@@ -11,13 +10,14 @@ from django_veesing.models import Campaign, CampaignStatus
 from django_veesing.sending.backlog import plan, resend_uncertain
 from django_veesing.sending.message_sender import MessageReport, resume_account
 from django_veesing.sending.sender import Sender, SendReport
-from django_veesing.sending.workers import beat
+from django_veesing.sending.workers import beat, stopping_on_signals
 
 
 class Command(BaseCommand):
     help = (
         "Send every scheduled campaign that is due (or the campaigns named with --campaign, "
         "now), and the messages from code that are due. With --loop, keep running as a worker. "
+        "Ctrl-C or SIGTERM stops it once the batch in flight is settled (a second one at once). "
         "Exits non-zero when a campaign failed."
     )
 
@@ -62,12 +62,15 @@ class Command(BaseCommand):
             campaigns = [campaign]
         for campaign in campaigns:
             self._approve(campaign)
-        if options["loop"]:
-            return self._loop(sender, options["interval"])
-        reports = [sender.send(c) for c in campaigns] if campaigns else sender.send_due()
-        failed = [r for r in reports if self._show(r)]
-        if not campaigns:
-            self._show_messages(sender.messages.send_due())
+        with stopping_on_signals(sender.stop):
+            if options["loop"]:
+                return self._loop(sender, options["interval"])
+            reports = self._send(sender, campaigns)
+            failed = [r for r in reports if self._show(r)]
+            if not campaigns:
+                self._show_messages(sender.messages.send_due())
+        if sender.stop.is_set():
+            self.stdout.write(_("Stopped on request: what is left goes out on the next run."))
         if failed:
             raise CommandError(
                 _("%(count)d campaign(s) failed: %(messages)s")
@@ -95,10 +98,19 @@ class Command(BaseCommand):
         except (CampaignStateError, ContentError) as error:
             raise CommandError(f"{campaign.pk} «{campaign.name}»: {error}") from None
 
+    @staticmethod
+    def _send(sender: Sender, campaigns: list[Campaign]) -> list[SendReport]:
+        if not campaigns:
+            return sender.send_due()
+        return [sender.send(campaign) for campaign in campaigns if not sender.stop.is_set()]
+
     def _loop(self, sender: Sender, interval: float) -> None:
-        self.stdout.write(_("Sending worker %(worker)s started; Ctrl-C stops it.") % {"worker": sender.worker})
+        self.stdout.write(
+            _("Sending worker %(worker)s started; Ctrl-C stops it once the batch in flight is settled.")
+            % {"worker": sender.worker}
+        )
         try:
-            while True:
+            while not sender.stop.is_set():
                 try:
                     beat(sender.worker)
                     run_queued_imports()
@@ -107,10 +119,11 @@ class Command(BaseCommand):
                     self._show_messages(sender.messages.send_due())
                 except DatabaseError as error:  # the database restarting must not end the worker
                     self.stderr.write(_("Database error, retrying: %(error)s") % {"error": error})
-                    close_old_connections()
-                time.sleep(interval)
-        except KeyboardInterrupt:
-            self.stdout.write(_("Worker stopped."))
+                    connections.close_all()  # a new connection next time, whatever state this one is in
+                sender.stop.wait(interval)
+        except KeyboardInterrupt:  # a second Ctrl-C: at once
+            pass
+        self.stdout.write(_("Worker stopped."))
 
     def _show(self, report: SendReport) -> bool:
         """Print one campaign's report; True when the campaign failed."""
