@@ -143,11 +143,14 @@ def test_a_worker_asked_to_stop_settles_the_batch_in_flight_and_claims_no_more(
     assert first.returncode == 0, output
     assert said in output
 
-    states = sorted(Batch.objects.filter(campaign=campaign).values_list("state", flat=True))
-    assert states in ([BatchState.QUEUED, BatchState.SUBMITTED], [BatchState.SUBMITTED]), output
+    # The signal lands during the first call (a second), unless this process stalls: then
+    # during a later one. Either way, every batch called is settled and nothing follows.
+    calls = len(simulator.record.group_requests())
+    states = list(Batch.objects.filter(campaign=campaign).values_list("state", flat=True))
+    assert sorted(states) in ([BatchState.QUEUED] + [BatchState.SUBMITTED] * calls, [BatchState.SUBMITTED] * calls)
     campaign.refresh_from_db()
-    assert (campaign.status, campaign.submitted_count, campaign.pending_count) == (CampaignStatus.SENDING, 100, 900)
-    assert len(simulator.record.group_requests()) == 1
+    assert campaign.status == CampaignStatus.SENDING and calls < 10, output
+    assert (campaign.submitted_count, campaign.pending_count) == (100 * calls, 1000 - 100 * calls)
 
     simulator.configure(latency=0.0)
     second = worker(simulator, campaign, 100)
