@@ -171,6 +171,19 @@ def first_view(client, campaign_id: int, page: str = "admin:django_veesing_campa
     return (time.perf_counter() - started) * 1000
 
 
+def after_an_opt_out(client, campaign_id: int, page: str, phone: str) -> float:
+    """Milliseconds of a page of a personalised draft right after one of its numbers
+    opted out (its texts' totals kept, less the opted out, found again)."""
+    from django.urls import reverse
+
+    from django_veesing.models import OptOut
+
+    OptOut.objects.create(phone=phone)
+    started = time.perf_counter()
+    assert client.get(reverse(page, args=[campaign_id])).status_code == 200
+    return (time.perf_counter() - started) * 1000
+
+
 def deleted(client, campaign_id: int) -> tuple[float, int]:
     """Milliseconds and queries to delete the campaign from its delete page (once)."""
     from django.db import connection
@@ -219,6 +232,10 @@ def main() -> None:
     personal = [a_personal_draft(size).pk for size in (1000, count)]
     personal_first = [[first_view(client, pk, page) for _l, page, _s in DRAFT_PAGES] for pk in personal]
     personal_kept = [measure(client, pk, pages=DRAFT_PAGES) for pk in personal]
+    phones = iter(str(13900000001 + n) for n in range(10))  # numbers of both drafts, not opted out yet
+    personal_opted = [
+        [after_an_opt_out(client, pk, page, next(phones)) for _l, page, _s in DRAFT_PAGES] for pk in personal
+    ]
     texts = a_batch_a_number(count)
     by_text = measure(client, texts.pk, pages=[PAGES[4]])[0]
     many_campaigns(997)
@@ -239,6 +256,10 @@ def main() -> None:
         lines.append(
             f"  {'  the same, first view':36} {personal_first[0][i]:8.1f} ms {personal_first[1][i]:9.1f} ms"
             "            (texts added up)"
+        )
+        lines.append(
+            f"  {'  the same, after an opt-out':36} {personal_opted[0][i]:8.1f} ms {personal_opted[1][i]:9.1f} ms"
+            "            (kept texts, less the opted out)"
         )
     lines.append(
         f"  {'campaign page, first view':36} {small_first:8.1f} ms {large_first:9.1f} ms"

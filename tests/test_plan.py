@@ -3,11 +3,15 @@ page, the confirmation page and ``veesing_send --dry-run`` show."""
 
 from __future__ import annotations
 
+import random
+
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from django_veesing.admin.screens import remove_numbers
-from django_veesing.models import Campaign, OptOut
+from django_veesing.models import Campaign, OptOut, Recipient
+from django_veesing.sending import text_totals
 from django_veesing.sending.backlog import plan, sample_texts
 from django_veesing.sending.sender import Sender
 
@@ -130,3 +134,90 @@ def test_kept_totals_follow_a_text_rendered_again(db):
     campaign.save()
     assert campaign.prepare_texts() == []
     assert billed(campaign) == (1, 2, 2)
+
+
+# -- the opted out taken off the kept totals ----------------------------------------------
+
+
+def from_scratch(campaign: Campaign, batch_size: int) -> dict:
+    """The plan's figures added up from every number it would send, nothing kept."""
+    sendable = Recipient.objects.filter(campaign_id=campaign.pk, status="pending").exclude(
+        phone__in=OptOut.objects.values("phone")
+    )
+    added = text_totals.add_up(sendable, batch_size)
+    figures = added.totals
+    return {
+        "numbers": figures.numbers,
+        "batches": figures.calls,
+        "segments": figures.segments,
+        "messages": figures.billed,
+        "texts": figures.texts,
+        "longest": figures.longest,
+        "longest_text": added.longest_text,
+    }
+
+
+def planned(campaign: Campaign) -> dict:
+    figures = plan(Campaign.objects.get(pk=campaign.pk))
+    del figures["opted_out"]
+    return figures
+
+
+@pytest.fixture
+def adding_up(monkeypatch):
+    """How many times a campaign's numbers were added up."""
+    calls = []
+    real = text_totals.add_up
+
+    def counted(rows, batch_size):
+        calls.append(batch_size)
+        return real(rows, batch_size)
+
+    monkeypatch.setattr(text_totals, "add_up", counted)
+    return calls
+
+
+def test_an_opt_out_is_taken_off_the_kept_totals_from_its_text_alone(db, settings, adding_up):
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 2}
+    rows = [(phone, {"姓名": "会员"}) for phone in mobiles(5)]  # one text: three calls
+    rows += [("13900000001", {"姓名": LONG_NAME}), ("13900000002", {"姓名": "张三"})]
+    campaign = personal_draft(rows)
+    assert planned(campaign) == from_scratch(campaign, 2) and planned(campaign)["batches"] == 5
+    assert len(adding_up) == 2  # kept, and from scratch here
+    OptOut.objects.create(phone="13800000000")  # four left with the shared text: two calls
+    OptOut.objects.create(phone="13900000002")  # 张三's text goes
+    figures = planned(campaign)
+    assert len(adding_up) == 2  # taken off what was kept
+    assert figures == from_scratch(campaign, 2)
+    assert (figures["numbers"], figures["batches"], figures["texts"], figures["messages"]) == (5, 3, 2, 6)
+    with CaptureQueriesContext(connection) as queries:
+        plan(Campaign.objects.get(pk=campaign.pk))
+    totals = [sql for sql in recipient_queries(queries) if "SUM(" in sql.upper()]
+    assert totals == []  # no adding up over every number
+
+
+def test_the_longest_texts_only_number_opted_out_adds_up_again_without_it(db, adding_up):
+    rows = [("13800000001", {"姓名": "张三"}), ("13800000002", {"姓名": LONG_NAME}), ("13800000003", {"姓名": "王五"})]
+    campaign = personal_draft(rows)
+    assert LONG_NAME in planned(campaign)["longest_text"]
+    OptOut.objects.create(phone="13800000002")
+    figures = planned(campaign)
+    assert len(adding_up) == 2  # kept; then again without it
+    assert figures == from_scratch(campaign, 1000)
+    assert LONG_NAME not in figures["longest_text"] and figures["segments"] == 1
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_kept_totals_less_the_opted_out_equal_the_totals_added_up_afresh(db, settings, seed):
+    """Random lists (shared texts, long ones), random opt-outs added and taken back."""
+    rng = random.Random(seed)
+    settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 3}
+    names = ["会员", "客户", LONG_NAME, "长" * 30, "张三"]
+    phones = mobiles(40)
+    campaign = personal_draft([(phone, {"姓名": rng.choice(names) + str(rng.randrange(3))}) for phone in phones])
+    for _ in range(12):
+        if rng.random() < 0.7 or not OptOut.objects.exists():
+            OptOut.objects.get_or_create(phone=rng.choice(phones))
+        else:
+            OptOut.objects.filter(pk=rng.choice(list(OptOut.objects.values_list("pk", flat=True)))).delete()
+        assert planned(campaign) == from_scratch(campaign, 3)

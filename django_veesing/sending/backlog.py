@@ -5,6 +5,7 @@ numbers retried) or taken out (opt-outs skipped).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -20,14 +21,12 @@ from ..models import (
     OptOut,
     Recipient,
     RecipientStatus,
-    TextTotals,
     move_counts,
     rows_of,
-    totals,
 )
 from ..rules.segments import cost
-from .kept import kept
 from .settling import requeue
+from .text_totals import add_up, kept_totals
 
 
 def unclaimed(campaign: Campaign) -> QuerySet[Recipient]:
@@ -65,17 +64,12 @@ def plan(campaign: Campaign) -> dict[str, Any]:
     rows = waiting(campaign) if fresh is None else fresh
     size = veesing_settings.BATCH_SIZE
     if campaign.is_personalised:  # each number's own text: its segments, one call per text
-        sendable = _less_opted_out(campaign, rows)
-
-        def add_up() -> tuple[TextTotals, str]:
-            longest = sendable.filter(text__isnull=False).order_by("-text__length", "id")
-            return totals(sendable, size), longest.values_list("text__text", flat=True).first() or ""
-
         if fresh is None:
-            opted_out, (figures, longest) = _opted_out(campaign, rows).count(), add_up()
-        else:  # the same numbers, the same opted out: the same figures
-            left_out = tuple(_opted_out(campaign, rows).order_by("id").values_list("id", flat=True))
-            opted_out, (figures, longest) = len(left_out), kept(campaign, "plan", add_up, left_out)
+            opted_out, added = _opted_out(campaign, rows).count(), add_up(_less_opted_out(campaign, rows), size)
+        else:  # none claimed yet: kept while its numbers stay (``text_totals``)
+            sendable = partial(_less_opted_out, campaign, rows)
+            opted_out, added = kept_totals(campaign, rows, _opted_out(campaign, rows), sendable, size)
+        figures = added.totals
         return {
             "numbers": figures.numbers,
             "opted_out": opted_out,
@@ -84,7 +78,7 @@ def plan(campaign: Campaign) -> dict[str, Any]:
             "messages": figures.billed,
             "texts": figures.texts,
             "longest": figures.longest,
-            "longest_text": longest,
+            "longest_text": added.longest_text,
         }
     opted_out = _opted_out(campaign, rows).count()
     numbers = (rows.count() if fresh is None else campaign.pending_count) - opted_out
