@@ -144,17 +144,7 @@ def from_scratch(campaign: Campaign, batch_size: int) -> dict:
     sendable = Recipient.objects.filter(campaign_id=campaign.pk, status="pending").exclude(
         phone__in=OptOut.objects.values("phone")
     )
-    added = text_totals.add_up(sendable, batch_size)
-    figures = added.totals
-    return {
-        "numbers": figures.numbers,
-        "batches": figures.calls,
-        "segments": figures.segments,
-        "messages": figures.billed,
-        "texts": figures.texts,
-        "longest": figures.longest,
-        "longest_text": added.longest_text,
-    }
+    return text_totals.add_up(sendable, batch_size).figures()
 
 
 def planned(campaign: Campaign) -> dict:

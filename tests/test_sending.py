@@ -503,6 +503,19 @@ def test_the_balance_unreadable_leaves_the_campaign_scheduled(simulator, make_ca
     assert Sender().send(campaign).status == CampaignStatus.SENT
 
 
+def at_the_second_call(sender, simulator, action):
+    """Make ``sender`` run ``action`` as it starts each call after the first (the first
+    batch sent, the second about to go)."""
+    send = sender.client.send
+
+    def sending(phones, *args, **kwargs):
+        if simulator.record.group_requests():
+            action()
+        return send(phones, *args, **kwargs)
+
+    sender.client.send = sending
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kind", ["notification", "marketing"])
 def test_cancel_while_sending_stops_at_the_next_claim(simulator, make_campaign, settings, kind):
@@ -511,14 +524,7 @@ def test_cancel_while_sending_stops_at_the_next_claim(simulator, make_campaign, 
     settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 2}
     campaign = make_campaign(mobiles(6), kind=kind)
     sender = Sender()
-    send = sender.client.send
-
-    def send_and_cancel(phones, *args, **kwargs):
-        if simulator.record.group_requests():  # the first batch is sent: cancel, as from the admin
-            Campaign.objects.get(pk=campaign.pk).cancel()
-        return send(phones, *args, **kwargs)
-
-    sender.client.send = send_and_cancel
+    at_the_second_call(sender, simulator, lambda: Campaign.objects.get(pk=campaign.pk).cancel())  # as from the admin
     report = sender.send(campaign)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.CANCELLED == report.status
@@ -542,14 +548,7 @@ def test_a_worker_asked_to_stop_settles_the_batch_in_flight_and_claims_no_more(
     settings.VEESING = {**settings.VEESING, "BATCH_SIZE": 2}
     campaign = make_campaign(mobiles(6), kind=kind)
     sender = Sender()
-    send = sender.client.send
-
-    def send_and_stop(phones, *args, **kwargs):
-        if simulator.record.group_requests():
-            sender.stop.set()
-        return send(phones, *args, **kwargs)
-
-    sender.client.send = send_and_stop
+    at_the_second_call(sender, simulator, sender.stop.set)
     report = sender.send(campaign)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SENDING == report.status

@@ -69,17 +69,7 @@ def plan(campaign: Campaign) -> dict[str, Any]:
         else:  # none claimed yet: kept while its numbers stay (``text_totals``)
             sendable = partial(_less_opted_out, campaign, rows)
             opted_out, added = kept_totals(campaign, rows, _opted_out(campaign, rows), sendable, size)
-        figures = added.totals
-        return {
-            "numbers": figures.numbers,
-            "opted_out": opted_out,
-            "batches": figures.calls,
-            "segments": figures.segments,
-            "messages": figures.billed,
-            "texts": figures.texts,
-            "longest": figures.longest,
-            "longest_text": added.longest_text,
-        }
+        return {**added.figures(), "opted_out": opted_out}
     opted_out = _opted_out(campaign, rows).count()
     numbers = (rows.count() if fresh is None else campaign.pending_count) - opted_out
     return {

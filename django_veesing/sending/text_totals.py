@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Max, QuerySet
 
@@ -28,6 +29,19 @@ class Added:
     totals: TextTotals
     longest_id: int | None
     longest_text: str
+
+    def figures(self) -> dict[str, Any]:
+        """What ``backlog.plan`` says of these numbers (but how many opted out)."""
+        totals = self.totals
+        return {
+            "numbers": totals.numbers,
+            "batches": totals.calls,
+            "segments": totals.segments,
+            "messages": totals.billed,
+            "texts": totals.texts,
+            "longest": totals.longest,
+            "longest_text": self.longest_text,
+        }
 
 
 def add_up(rows: QuerySet[Recipient], batch_size: int) -> Added:
