@@ -60,14 +60,18 @@ def kept_totals(
 ) -> tuple[int, Added]:
     """How many of a campaign's ``pending`` numbers (none claimed yet) opted out, and the
     totals of the others (``sendable()``): all of them kept, less the opted out."""
-    whole = kept(campaign, "totals", lambda: add_up(pending, batch_size))
+
+    def whole() -> Added:
+        return kept(campaign, "totals", lambda: add_up(pending, batch_size))
+
     left_out = list(opted_out.order_by("id").values_list("id", "text_id"))
     if not left_out:
-        return 0, whole
+        return 0, whole()
 
     def without_them() -> Added:  # added up again only when their texts were the longest
-        return less(whole, left_out, pending, batch_size) or add_up(sendable(), batch_size)
+        return less(whole(), left_out, pending, batch_size) or add_up(sendable(), batch_size)
 
+    # One look-up when kept: the whole sum is looked up only to take them off it.
     return len(left_out), kept(campaign, "totals-less", without_them, tuple(pk for pk, _text in left_out))
 
 
