@@ -37,8 +37,8 @@ OPTED_OUT = 200  # a draft's one number in 200 opted out
 
 def fill(campaign, count: int) -> None:
     """A sent campaign: every number went out in a submitted batch of ``BATCH``, one in
-    fifty failed, the rest delivered, and the campaign's counts say so (as sending and
-    receipts keep them)."""
+    fifty failed, the rest delivered, each with its receipt (stored over two hours), and
+    the campaign's counts and receipts a second say so (as sending and receipts keep them)."""
     from django.db import connection
 
     from django_veesing.models import Batch, Campaign, move_counts
@@ -61,9 +61,40 @@ def fill(campaign, count: int) -> None:
             batch = batches[i // BATCH]
             copy.write_row((campaign.pk, str(13000000000 + i), status, batch.pk, batch.task_id, "", ""))
     with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO django_veesing_receipt
+                (fingerprint, task_id, phone, delivered, code, received_at, recipient_id, raw, created_at)
+            SELECT 'bench-' || r.id, r.task_id, r.phone, r.status = 'delivered',
+                   CASE WHEN r.status = 'delivered' THEN 'DELIVRD' ELSE 'UNDELIV' END,
+                   at, r.id, '{}', at
+            FROM django_veesing_recipient AS r,
+                 LATERAL (SELECT now() + (r.id - %(first)s) * %(step)s * interval '1 second' AS at) AS stored
+            WHERE r.campaign_id = %(campaign)s
+            """,
+            {"campaign": campaign.pk, "first": first_id(campaign), "step": 7200 / count},
+        )
+        cursor.execute(
+            """
+            INSERT INTO django_veesing_receiptarrivals (campaign_id, second, slot, receipts)
+            SELECT %s, date_trunc('second', created_at), 0, count(*)
+            FROM django_veesing_receipt WHERE fingerprint LIKE 'bench-%%' AND recipient_id IN (
+                SELECT id FROM django_veesing_recipient WHERE campaign_id = %s
+            )
+            GROUP BY 2
+            """,
+            [campaign.pk, campaign.pk],
+        )
         cursor.execute("ANALYZE django_veesing_recipient")
+        cursor.execute("ANALYZE django_veesing_receipt")
     move_counts(campaign.pk, total=count, failed=failed, delivered=count - failed)
     Campaign.objects.filter(pk=campaign.pk).update(status="sent")
+
+
+def first_id(campaign) -> int:
+    from django_veesing.models import Recipient
+
+    return Recipient.objects.filter(campaign=campaign).order_by("id").values_list("id", flat=True).first()
 
 
 def a_draft(count: int):

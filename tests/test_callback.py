@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from urllib.parse import urlencode
 
 import pytest
@@ -18,6 +19,7 @@ from django_veesing.models import (
     BatchState,
     OptOut,
     Receipt,
+    ReceiptArrivals,
     Recipient,
     RecipientStatus,
     RejectedPush,
@@ -145,6 +147,42 @@ def test_early_receipt_is_linked_when_the_task_id_commits(client, make_campaign)
     assert recipient().status == RecipientStatus.DELIVERED
     campaign.refresh_from_db()
     assert (campaign.submitted_count, campaign.delivered_count) == (0, 1)
+
+
+def arrivals(campaign) -> Counter[dt.datetime]:
+    """The campaign's receipts a second, as the timeline reads them (every slot added up)."""
+    found: Counter[dt.datetime] = Counter()
+    for second, receipts in ReceiptArrivals.objects.filter(campaign=campaign).values_list("second", "receipts"):
+        found[second] += receipts
+    return found
+
+
+def stored_seconds(campaign) -> Counter[dt.datetime]:
+    """The same, from the receipts matched to its numbers."""
+    matched = Receipt.objects.filter(recipient__campaign=campaign)
+    return Counter(stored.replace(microsecond=0) for stored in matched.values_list("created_at", flat=True))
+
+
+def test_a_receipt_matched_to_a_number_counts_once_in_the_second_it_was_stored(client, sent, clock):
+    push(client, receipt())
+    push(client, receipt())  # the same push again: stored once
+    clock.advance(seconds=5)
+    push(client, receipt("13900139000", status="0", code="MK:0011"))
+    push(client, receipt("13500135000"))  # a number the batch did not send to: stored, unmatched
+    assert Receipt.objects.count() == 3
+    counted = arrivals(sent)
+    assert sum(counted.values()) == 2 and len(counted) == 2 and counted == stored_seconds(sent)
+
+
+def test_an_early_receipt_counts_in_its_second_once_it_is_linked(client, make_campaign, clock):
+    campaign = make_campaign(["13800138000"])
+    batch = Batch.objects.create(campaign=campaign, size=1)
+    Recipient.objects.filter(campaign=campaign).update(batch=batch)
+    push(client, receipt(task="EARLY"))
+    assert not arrivals(campaign)
+    clock.advance(seconds=30)
+    mark_submitted(batch, "EARLY", 1, 10, "成功", app_clock.now())
+    assert sum(arrivals(campaign).values()) == 1 and arrivals(campaign) == stored_seconds(campaign)
 
 
 def test_reconcile_settles_an_uncertain_batch_from_its_receipts(client, make_campaign, clock):
@@ -392,24 +430,24 @@ def test_queries_per_push_are_few_and_constant(
 ):
     # Counted inside the test's transaction, so the outer atomic shows as a SAVEPOINT and
     # its RELEASE (in production: BEGIN and COMMIT): the batch by its task id, SELECT …
-    # FOR UPDATE, the INSERT in a savepoint, the recipient's UPDATE and the campaign's
-    # counts. (On PostgreSQL a receipt takes one statement: see the next test.)
-    with django_assert_max_num_queries(9):
+    # FOR UPDATE, the INSERT in a savepoint, the count of its second, the recipient's
+    # UPDATE and the campaign's counts. (On PostgreSQL a receipt takes one statement: see the next test.)
+    with django_assert_max_num_queries(10):
         push(client, receipt())
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         push(client, receipt(phone="13900139000", status="0"))
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         push(client, receipt())  # a duplicate
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         push(client, reply())
     for i in range(20):  # more stored rows do not add queries
         Recipient.objects.create(
             campaign=sent, phone=f"1360000{i:04d}", task_id=TASK, status="submitted", batch=sent.batches.get()
         )
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         push(client, receipt(phone="13600000007"))
-    if receipt_path == "orm":  # exactly the nine round trips receiving/statements.py names
-        with django_assert_num_queries(9):
+    if receipt_path == "orm":  # exactly the ten round trips receiving/statements.py names
+        with django_assert_num_queries(10):
             push(client, receipt(phone="13600000008"))
 
 

@@ -4,8 +4,11 @@ replies and opt-outs, why numbers failed, and a timeline whose columns fit its s
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
@@ -13,11 +16,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from django_veesing.admin.progress import delivery, failure_reasons, phase, timeline
-from django_veesing.models import Batch, Campaign, CampaignStatus, Recipient
+from django_veesing.models import Batch, Campaign, CampaignStatus, ReceiptArrivals, Recipient
 from django_veesing.rules.receipt_codes import reason
 from django_veesing.sending.settling import mark_submitted
 
-from .test_callback import FORM, receipt, reply, url
+from .test_callback import FORM, arrivals, receipt, reply, url
 
 pytestmark = pytest.mark.django_db
 
@@ -91,6 +94,27 @@ def test_the_timeline_columns_fit_the_span(client, sent, clock, span, width, lab
     assert 2 <= len(drawn["columns"]) <= 40
     assert sum(column["receipts"] for column in drawn["columns"]) == 2
     assert drawn["columns"][0]["receipts"] == 1 and drawn["columns"][-1]["receipts"] == 1
+
+
+def test_the_timeline_counts_receipts_without_reading_them(client, sent, clock):
+    for phone in PHONES:
+        pushed(client, receipt(phone, task=TASK))
+        clock.advance(seconds=2)
+    with CaptureQueriesContext(connection) as queries:
+        drawn = timeline(sent)
+    assert sum(column["receipts"] for column in drawn["columns"]) == len(PHONES)
+    assert not [q for q in queries if '"django_veesing_receipt"' in q["sql"]]
+
+
+def test_the_migration_counts_the_receipts_stored_before_it(client, sent, clock):
+    for phone in PHONES[:3]:
+        pushed(client, receipt(phone, task=TASK))
+        clock.advance(seconds=1.5)
+    counted = arrivals(sent)
+    ReceiptArrivals.objects.all().delete()
+    migration = importlib.import_module("django_veesing.migrations.0018_receipt_arrivals")
+    migration.count_stored_receipts(apps, SimpleNamespace(connection=connection))
+    assert sum(counted.values()) == 3 and arrivals(sent) == counted
 
 
 def test_the_panel_refreshes_from_its_own_address(client, sent):

@@ -1,12 +1,14 @@
 """The app's models, by what they hold; every one importable from here, as Django expects.
 
-``campaign``: campaigns; ``counts``: their counts by status; ``recipient``: their numbers
+``campaign``: campaigns; ``counts``: their counts by status; ``arrivals``: their receipts
+a second; ``recipient``: their numbers
 and the opt-outs; ``batch``: the provider calls; ``pushes``: receipts, replies, rejected
 pushes; ``jobs``: imports and worker heartbeats; ``trials``: trial sends; ``messages``:
 messages from code and stopped accounts; ``verification``: codes; ``texts`` and ``personal``:
 personalised campaigns' rendered texts; ``choices``: the statuses.
 """
 
+from .arrivals import ReceiptArrivals, count_arrival, upsert_arrivals
 from .batch import Batch, rows_of
 from .campaign import Campaign
 from .choices import (
@@ -53,6 +55,7 @@ __all__ = [
     "OptOut",
     "OptOutSource",
     "Receipt",
+    "ReceiptArrivals",
     "Recipient",
     "RecipientStatus",
     "RejectedPush",
@@ -63,9 +66,11 @@ __all__ = [
     "VerificationCode",
     "VerificationState",
     "WorkerHeartbeat",
+    "count_arrival",
     "count_slot",
     "move_counts",
     "rows_of",
     "totals",
+    "upsert_arrivals",
     "upsert_counts",
 ]

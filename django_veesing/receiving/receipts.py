@@ -26,6 +26,7 @@ from ..models import (
     Receipt,
     Recipient,
     RecipientStatus,
+    count_arrival,
     move_counts,
 )
 from . import statements
@@ -70,6 +71,7 @@ def take_receipt(event: ReceiptEvent) -> Receipt | None:
         if receipt is None:
             return None
         if recipient is not None:
+            count_arrival(recipient.campaign_id, receipt.created_at)
             _apply(recipient, receipt)
         if message is not None:
             _apply_to_message(message, receipt)
@@ -179,6 +181,7 @@ def link_early_receipts(task_id: str) -> int:
         if recipient is None:
             continue
         Receipt.objects.filter(pk=receipt.pk).update(recipient=recipient)
+        count_arrival(recipient.campaign_id, receipt.created_at)
         _apply(recipient, receipt)
         linked += 1
     return linked

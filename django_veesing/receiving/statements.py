@@ -1,13 +1,14 @@
 """A receipt for a known task, applied in one PostgreSQL statement.
 
-The ORM path (``receipts.take_receipt``) takes nine round trips a push: begin, find the
-batch, lock the recipient, a savepoint, the insert, its release, the recipient's update,
-the campaign's counts, commit (``tests/test_callback.py`` counts them on both paths). On
-PostgreSQL a receipt whose task id is already committed (nearly all of them) goes in one
+The ORM path (``receipts.take_receipt``) takes ten round trips a push: begin, find the
+batch, lock the recipient, a savepoint, the insert, its release, the count of its second,
+the recipient's update, the campaign's counts, commit (``tests/test_callback.py`` counts
+them on both paths). On PostgreSQL a receipt whose task id is already committed (nearly all of them) goes in one
 statement instead, committed on its own: the batch found by its task id, the recipient
 row it sent to locked, the receipt inserted unless its fingerprint is stored, the
 recipient moved unless a newer receipt was applied, and the campaign's counts moved (in
-this connection's ``CampaignCount`` slot), with exactly the rules of the ORM path. A
+this connection's ``CampaignCount`` slot), the receipt counted in its second
+(``ReceiptArrivals``), with exactly the rules of the ORM path. A
 receipt whose task id is not known yet is left to the ORM path, which handles a receipt
 that beats its batch's commit.
 
@@ -24,7 +25,7 @@ from typing import Any
 from .. import clock
 from ..db.prepared import Statement, tables
 from ..db.routing import connection_for
-from ..models import Batch, Receipt, Recipient, RecipientStatus, count_slot, upsert_counts
+from ..models import Batch, Receipt, Recipient, RecipientStatus, count_slot, upsert_arrivals, upsert_counts
 
 #: The statement's parameters, with their types for ``PREPARE``.
 PARAMETERS = {
@@ -80,6 +81,10 @@ def _statement() -> str:
     counted = upsert_counts(SETTLEABLE).format(
         values=f"SELECT moved.campaign_id, {count_slot()}, {moves} FROM moved WHERE moved.old <> {new}"  # noqa: S608
     )
+    arrived = upsert_arrivals().format(
+        values=f"SELECT target.campaign_id, date_trunc('second', %(now)s), {count_slot()}, 1 "  # noqa: S608
+        "FROM target WHERE EXISTS (SELECT 1 FROM stored)"
+    )
     # Only the models' table and column names and the app's own statuses are formatted in;
     # every value is bound.
     # The parts of one statement share a snapshot; ``target`` locks the row first.
@@ -114,7 +119,8 @@ def _statement() -> str:
               AND (target.receipt_at IS NULL OR target.receipt_at < %(received_at)s)
             RETURNING target.status AS old, target.campaign_id
         ),
-        counted AS ({counted})
+        counted AS ({counted}),
+        arrived AS ({arrived})
         SELECT (SELECT id FROM target), (SELECT id FROM stored)
     """  # noqa: S608
 

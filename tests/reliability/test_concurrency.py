@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.urls import reverse
 
-from django_veesing.models import Campaign, CampaignCount, CampaignStatus, Recipient
+from django_veesing.models import Campaign, CampaignCount, CampaignStatus, Receipt, ReceiptArrivals, Recipient
 
 from ..conftest import expected_statuses, mobiles, stored_statuses
 from .helpers import account, start_worker
@@ -42,6 +42,8 @@ def test_workers_and_pushes_at_once(simulator, live_server, make_campaign, figur
     stored_counts = campaign.counts()
     rows = dict(Recipient.objects.filter(campaign=campaign).values_list("status").annotate(Count("id")))
     slots = CampaignCount.objects.filter(campaign=campaign).count()
+    arrived = ReceiptArrivals.objects.filter(campaign=campaign).aggregate(n=Sum("receipts"))["n"]
+    matched = Receipt.objects.filter(recipient__campaign=campaign).count()
     campaign.recount()
     stored, expected = stored_statuses(campaign), expected_statuses(simulator)
     mismatched = sum(1 for key, status in expected.items() if stored.get(key) != status)
@@ -70,3 +72,4 @@ def test_workers_and_pushes_at_once(simulator, live_server, make_campaign, figur
     assert stored_counts == campaign.counts() == {k: rows.get(k, 0) for k in stored_counts}
     assert slots > 1  # the changes went to several slots, and still add up
     assert counts["duplicates"] == 0
+    assert arrived == matched > 0  # every receipt on the timeline once
