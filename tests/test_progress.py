@@ -96,6 +96,18 @@ def test_the_timeline_columns_fit_the_span(client, sent, clock, span, width, lab
     assert drawn["columns"][0]["receipts"] == 1 and drawn["columns"][-1]["receipts"] == 1
 
 
+def test_the_timeline_labels_its_axis_no_closer_than_four_columns_apart(client, sent, clock):
+    pushed(client, receipt(PHONES[0], task=TASK))
+    clock.advance(seconds=1)
+    pushed(client, receipt(PHONES[1], task=TASK))
+    labelled = [i for i, column in enumerate(timeline(sent)["columns"]) if column["axis"]]
+    assert labelled == [0]  # two columns a second apart: their labels would overlap
+    clock.advance(seconds=18)
+    pushed(client, receipt(PHONES[2], task=TASK))
+    labelled = [i for i, column in enumerate(timeline(sent)["columns"]) if column["axis"]]
+    assert labelled == [0, 4, 8, 12, 16]
+
+
 def test_the_timeline_counts_receipts_without_reading_them(client, sent, clock):
     for phone in PHONES:
         pushed(client, receipt(phone, task=TASK))

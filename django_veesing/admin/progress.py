@@ -37,6 +37,7 @@ REASONS_SECONDS = 60
 #: into ``MAX_BUCKETS`` columns is used.
 BUCKET_WIDTHS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 3 * 3600, 6 * 3600, 86400)
 MAX_BUCKETS = 40
+LABEL_EVERY = 4
 #: How often the page asks for fresh figures while numbers are in flight, in seconds.
 REFRESH_SECONDS = 5
 
@@ -165,7 +166,9 @@ def timeline(campaign: Campaign) -> dict[str, Any] | None:
     replied = _per_bucket(replies, "created_at", Count("id"), start, width)
     columns = int((last - start).total_seconds() // width) + 1
     peak = max([received[i] + replied[i] for i in range(columns)] or [1]) or 1
-    every = max(1, columns // 8)  # about eight labels along the axis
+    # About eight labels along the axis, at least LABEL_EVERY columns apart: a column is
+    # 18 pixels wide, a label up to about 70 (two a column apart overlapped).
+    every = max(LABEL_EVERY, columns // 8)
     moments = [start + dt.timedelta(seconds=i * width) for i in range(columns)]
     return {
         "width": _width_label(width),
