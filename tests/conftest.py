@@ -314,3 +314,24 @@ def expected_statuses(simulator: Simulator) -> dict[tuple[str, str], str]:
     return {
         key: "delivered" if status == "1" else "failed" for key, status in simulator.record.final_statuses().items()
     }
+
+
+def counted_reasons(campaign) -> dict[tuple[str, str], int]:
+    """The campaign's failed numbers by reason, as its ``FailureCount`` rows add up."""
+    from django_veesing.models import FailureCount
+
+    found: dict[tuple[str, str], int] = {}
+    for code, error, n in FailureCount.objects.filter(campaign=campaign).values_list("code", "error", "numbers"):
+        found[(code, error)] = found.get((code, error), 0) + n
+    return {reason: n for reason, n in found.items() if n}
+
+
+def reasons_of_rows(campaign) -> dict[tuple[str, str], int]:
+    """The same, grouped from the campaign's failed numbers themselves."""
+    from django_veesing.models import Recipient, RecipientStatus, reason_of
+
+    found: dict[tuple[str, str], int] = {}
+    failed = Recipient.objects.filter(campaign=campaign, status=RecipientStatus.FAILED)
+    for code, error in failed.values_list("receipt_code", "error"):
+        found[reason_of(code, error)] = found.get(reason_of(code, error), 0) + 1
+    return found

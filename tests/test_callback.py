@@ -32,7 +32,7 @@ from django_veesing.rules.schedule import CHINA
 from django_veesing.sending.reconcile import reconcile
 from django_veesing.sending.settling import mark_submitted
 
-from .conftest import connected
+from .conftest import connected, counted_reasons, reasons_of_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -172,6 +172,18 @@ def test_a_receipt_matched_to_a_number_counts_once_in_the_second_it_was_stored(c
     assert Receipt.objects.count() == 3
     counted = arrivals(sent)
     assert sum(counted.values()) == 2 and len(counted) == 2 and counted == stored_seconds(sent)
+
+
+def test_failed_numbers_are_counted_by_reason_as_receipts_move_them(client, sent):
+    push(client, receipt(status="0", code="MK:0011", when="2026-11-26 12:01:00"))
+    push(client, receipt("13900139000", status="0", code="MK:0011"))
+    push(client, receipt("13700137000", status="0", code="UNDELIV"))
+    assert counted_reasons(sent) == reasons_of_rows(sent) == {("MK:0011", ""): 2, ("UNDELIV", ""): 1}
+    push(client, receipt(status="0", code="MA:0001", when="2026-11-26 12:02:00"))  # newer: another reason
+    push(client, receipt("13900139000", status="1", code="DELIVRD", when="2026-11-26 12:09:00"))  # delivered after all
+    push(client, receipt("13700137000", status="0", code="XYZ:9", when="2026-11-26 11:00:00"))  # older: not applied
+    push(client, receipt("13700137000", status="0", code="UNDELIV"))  # the same push again
+    assert counted_reasons(sent) == reasons_of_rows(sent) == {("MA:0001", ""): 1, ("UNDELIV", ""): 1}
 
 
 def test_an_early_receipt_counts_in_its_second_once_it_is_linked(client, make_campaign, clock):
@@ -434,7 +446,7 @@ def test_queries_per_push_are_few_and_constant(
     # UPDATE and the campaign's counts. (On PostgreSQL a receipt takes one statement: see the next test.)
     with django_assert_max_num_queries(10):
         push(client, receipt())
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):  # a failed number's reason counted too
         push(client, receipt(phone="13900139000", status="0"))
     with django_assert_max_num_queries(10):
         push(client, receipt())  # a duplicate

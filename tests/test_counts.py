@@ -13,10 +13,19 @@ from django.db.models import Count
 from django.urls import reverse
 
 from django_veesing import clock
-from django_veesing.models import COUNT_SLOTS, Batch, Campaign, CampaignCount, Recipient, RecipientStatus, move_counts
+from django_veesing.models import (
+    COUNT_SLOTS,
+    Batch,
+    Campaign,
+    CampaignCount,
+    Recipient,
+    RecipientStatus,
+    move_counts,
+    move_failures,
+)
 from django_veesing.sending.settling import mark_submitted
 
-from .conftest import another_slot, database_url, mobiles
+from .conftest import another_slot, counted_reasons, database_url, mobiles, reasons_of_rows
 
 TOKEN = "test-callback-token-0123456789"
 FORM = "application/x-www-form-urlencoded;charset=utf-8"
@@ -83,9 +92,12 @@ def test_recount_rebuilds_one_slot_from_the_rows(make_campaign):
     campaign = make_campaign(mobiles(4))
     move_counts(campaign.pk, pending=40, delivered=-3)  # a repair case: counts gone wrong
     CampaignCount.objects.create(campaign=campaign, slot=another_slot(campaign), failed=9)
+    Recipient.objects.filter(campaign=campaign, phone=mobiles(4)[0]).update(status="failed", receipt_code="UNDELIV")
+    move_failures(campaign.pk, {("MK:0011", ""): 5})  # gone wrong too
     campaign.recount()
     assert campaign.counts() == by_rows(campaign) and campaign.total_count == 4
     assert CampaignCount.objects.filter(campaign=campaign).count() == 1
+    assert counted_reasons(campaign) == reasons_of_rows(campaign) == {("UNDELIV", ""): 1}
 
 
 needs_postgresql = pytest.mark.skipif(

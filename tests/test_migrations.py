@@ -33,6 +33,7 @@ SINCE = [
     ("django_veesing", "0016_text_links_deleted_with_campaign"),
     ("django_veesing", "0017_batch_latest_index"),
     ("django_veesing", "0018_receipt_arrivals"),
+    ("django_veesing", "0019_failure_counts"),
 ]
 
 

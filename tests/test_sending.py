@@ -21,7 +21,7 @@ from django_veesing.sending.backlog import resend_uncertain, retry_failed
 from django_veesing.sending.sender import Sender
 from django_veesing.sending.settling import expire
 
-from .conftest import connected, mobiles
+from .conftest import connected, counted_reasons, mobiles, reasons_of_rows
 
 
 @pytest.fixture(autouse=True)
@@ -311,9 +311,11 @@ def test_retried_failures_go_out_in_queued_batches_once_each(simulator, make_cam
     simulator.configure(per_minute_limit=False)
     campaign = make_campaign(mobiles(7))
     Sender().send(campaign)
-    Recipient.objects.filter(campaign=campaign).update(status=RecipientStatus.FAILED)
+    Recipient.objects.filter(campaign=campaign).update(status=RecipientStatus.FAILED, error="拒收")
     campaign.recount()
+    assert counted_reasons(campaign) == reasons_of_rows(campaign) == {("", "拒收"): 7}
     assert retry_failed(campaign) == 7
+    assert counted_reasons(campaign) == reasons_of_rows(campaign) == {}
     queued = Batch.objects.filter(campaign=campaign, state=BatchState.QUEUED)
     assert sorted(b.recipients.count() for b in queued) == [1, 3, 3]
     Sender().send(campaign)
@@ -456,6 +458,7 @@ def test_each_number_refusal_fails_only_its_batch(simulator, make_campaign, sett
     assert set(Recipient.objects.filter(campaign=campaign, status="failed").values_list("error", flat=True)) == {
         message
     }
+    assert counted_reasons(campaign) == reasons_of_rows(campaign) == {("", message): 2}
     assert campaign.last_message == message
 
 

@@ -11,13 +11,12 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Aggregate, Count, Max, Min, QuerySet, Sum
 from django.db.models.functions import Trunc
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ..models import Campaign, CampaignStatus, ReceiptArrivals, Recipient, RecipientStatus, Reply
+from ..models import Campaign, CampaignStatus, FailureCount, ReceiptArrivals, Reply
 from ..rules.receipt_codes import reason
 from ..rules.schedule import CHINA
 
@@ -29,10 +28,8 @@ STATUS_COLOURS = {
     "skipped": "#9e9e9e",
     "pending": "#e0e0e0",
 }
-#: Failure reasons listed on the page (the most frequent first), and how long they are
-#: kept while the campaign's counts stay the same.
+#: Failure reasons listed on the page (the most frequent first).
 SHOWN_REASONS = 8
-REASONS_SECONDS = 60
 #: The widths a timeline bucket may take, in seconds: the smallest that fits the span
 #: into ``MAX_BUCKETS`` columns is used.
 BUCKET_WIDTHS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 3 * 3600, 6 * 3600, 86400)
@@ -121,28 +118,19 @@ def funnel(campaign: Campaign, counts: dict[str, int]) -> list[tuple[str, int, f
 
 def failure_reasons(campaign: Campaign) -> list[tuple[str, str, int]]:
     """(code, readable reason, numbers) for the campaign's failed numbers, most frequent
-    first; a batch the provider refused counts under its message.
-
-    Grouping a million numbers' rows takes about 110 ms on PostgreSQL (no index on
-    ``status``: see ``Recipient``), so the answer is kept for a minute under the campaign's
-    counts: any receipt, retry or expiry changes them, and so the key."""
-    counts = campaign.counts()
-    key = f"django_veesing:reasons:{campaign.pk}:" + ",".join(str(counts[name]) for name in sorted(counts))
-    found = cache.get(key)
-    if found is None:
-        found = _group_failures(campaign)
-        cache.set(key, found, REASONS_SECONDS)
-    return [(code, reason(code) if code else (said or _("refused by the provider")), n) for code, said, n in found]
-
-
-def _group_failures(campaign: Campaign) -> list[tuple[str, str, int]]:
-    failed = Recipient.objects.filter(campaign=campaign, status=RecipientStatus.FAILED)
-    rows = failed.values("receipt_code", "error").annotate(n=Count("id")).order_by("-n", "receipt_code", "error")
-    found: Counter[tuple[str, str]] = Counter()
-    for row in rows:
-        code = row["receipt_code"]
-        found[(code, "") if code else ("", row["error"])] += row["n"]
-    return [(code, said, n) for (code, said), n in found.most_common(SHOWN_REASONS)]
+    first; a batch the provider refused counts under its message. Read from the
+    campaign's failed numbers by reason (``FailureCount``), not from its numbers."""
+    by_reason = (
+        FailureCount.objects.filter(campaign=campaign)
+        .values("code", "error")
+        .annotate(n=Sum("numbers"))
+        .filter(n__gt=0)
+        .order_by("-n", "code", "error")
+    )
+    return [
+        (row["code"], reason(row["code"]) if row["code"] else (row["error"] or _("refused by the provider")), row["n"])
+        for row in by_reason[:SHOWN_REASONS]
+    ]
 
 
 def timeline(campaign: Campaign) -> dict[str, Any] | None:

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 ('second', models.DateTimeField(verbose_name='second')),
                 ('slot', models.PositiveSmallIntegerField()),
                 ('receipts', models.BigIntegerField(default=0, verbose_name='receipts')),
-                ('campaign', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='django_veesing.campaign')),
+                ('campaign', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='django_veesing.campaign')),
             ],
             options={
                 'verbose_name': 'receipts a second',

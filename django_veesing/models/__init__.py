@@ -1,7 +1,7 @@
 """The app's models, by what they hold; every one importable from here, as Django expects.
 
 ``campaign``: campaigns; ``counts``: their counts by status; ``arrivals``: their receipts
-a second; ``recipient``: their numbers
+a second; ``failures``: their failed numbers by reason; ``recipient``: their numbers
 and the opt-outs; ``batch``: the provider calls; ``pushes``: receipts, replies, rejected
 pushes; ``jobs``: imports and worker heartbeats; ``trials``: trial sends; ``messages``:
 messages from code and stopped accounts; ``verification``: codes; ``texts`` and ``personal``:
@@ -23,6 +23,7 @@ from .choices import (
     VerificationState,
 )
 from .counts import COUNT_SLOTS, COUNTED, CampaignCount, CampaignManager, count_slot, move_counts, upsert_counts
+from .failures import FailureCount, Reason, move_failures, reason_of, upsert_failures
 from .imported import MAX_INVALID_KEPT, ImportResult, InvalidEntry
 from .jobs import ImportJob, WorkerHeartbeat
 from .messages import AccountHold, Message, MessageBatch
@@ -45,6 +46,7 @@ __all__ = [
     "CampaignManager",
     "CampaignStatus",
     "CampaignText",
+    "FailureCount",
     "ImportJob",
     "ImportResult",
     "ImportStatus",
@@ -54,6 +56,7 @@ __all__ = [
     "MessageStatus",
     "OptOut",
     "OptOutSource",
+    "Reason",
     "Receipt",
     "ReceiptArrivals",
     "Recipient",
@@ -69,8 +72,11 @@ __all__ = [
     "count_arrival",
     "count_slot",
     "move_counts",
+    "move_failures",
+    "reason_of",
     "rows_of",
     "totals",
     "upsert_arrivals",
     "upsert_counts",
+    "upsert_failures",
 ]

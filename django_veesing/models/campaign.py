@@ -9,6 +9,7 @@ push ever needs a COUNT over a million recipients and no push waits for another'
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
@@ -34,6 +35,7 @@ from ..rules.segments import cost, segments
 from . import personal, removal
 from .choices import CampaignKind, CampaignStatus, RecipientStatus
 from .counts import COUNTED, CampaignCount, CampaignManager, _Count, move_counts
+from .failures import FailureCount, Reason, move_failures, reason_of
 from .imported import MAX_INVALID_KEPT, ImportResult, InvalidEntry, split_entry, values_error
 from .recipient import Recipient
 from .texts import totals
@@ -379,6 +381,12 @@ class Campaign(models.Model):
             found = {row["status"]: row["n"] for row in rows}
             CampaignCount.objects.filter(campaign=self).delete()
             CampaignCount.objects.create(campaign=self, slot=0, total=sum(found.values()), **found)
+            failed = Recipient.objects.filter(campaign=self, status=RecipientStatus.FAILED)
+            reasons: Counter[Reason] = Counter()
+            for code, error, n in failed.values_list("receipt_code", "error").annotate(n=models.Count("id")).order_by():
+                reasons[reason_of(code, error)] += n
+            FailureCount.objects.filter(campaign=self).delete()
+            move_failures(self.pk, reasons)
         self.refresh_from_db()
 
 

@@ -11,6 +11,7 @@ message batch's task id and the phone, the same way.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from django.db import transaction
@@ -23,11 +24,14 @@ from ..models import (
     Message,
     MessageBatch,
     MessageStatus,
+    Reason,
     Receipt,
     Recipient,
     RecipientStatus,
     count_arrival,
     move_counts,
+    move_failures,
+    reason_of,
 )
 from . import statements
 from .events import ReceiptEvent
@@ -101,7 +105,7 @@ def _recipient_for_update(task_id: str, phone: str) -> Recipient | None:
             return None
     recipient = (
         Recipient.objects.select_for_update()
-        .only("id", "campaign_id", "status", "receipt_at", "batch_id")
+        .only("id", "campaign_id", "status", "receipt_at", "batch_id", "receipt_code", "error")
         .filter(campaign_id=batch.campaign_id, phone=phone)
         .first()
     )
@@ -127,6 +131,12 @@ def _apply(recipient: Recipient, receipt: Receipt) -> bool:
     )
     if new != recipient.status:
         move_counts(recipient.campaign_id, **{recipient.status: -1, new: 1})
+    reasons: Counter[Reason] = Counter()
+    if recipient.status == RecipientStatus.FAILED:
+        reasons[reason_of(recipient.receipt_code, recipient.error)] -= 1
+    if new == RecipientStatus.FAILED:
+        reasons[reason_of(receipt.code, recipient.error)] += 1
+    move_failures(recipient.campaign_id, reasons)
     return True
 
 

@@ -2,13 +2,15 @@
 
 The ORM path (``receipts.take_receipt``) takes ten round trips a push: begin, find the
 batch, lock the recipient, a savepoint, the insert, its release, the count of its second,
-the recipient's update, the campaign's counts, commit (``tests/test_callback.py`` counts
+the recipient's update, the campaign's counts, commit, and for a failed number its
+reasons (``tests/test_callback.py`` counts
 them on both paths). On PostgreSQL a receipt whose task id is already committed (nearly all of them) goes in one
 statement instead, committed on its own: the batch found by its task id, the recipient
 row it sent to locked, the receipt inserted unless its fingerprint is stored, the
 recipient moved unless a newer receipt was applied, and the campaign's counts moved (in
-this connection's ``CampaignCount`` slot), the receipt counted in its second
-(``ReceiptArrivals``), with exactly the rules of the ORM path. A
+this connection's ``CampaignCount`` slot), its failed numbers by reason moved
+(``FailureCount``) and the receipt counted in its second (``ReceiptArrivals``), with
+exactly the rules of the ORM path. A
 receipt whose task id is not known yet is left to the ORM path, which handles a receipt
 that beats its batch's commit.
 
@@ -25,7 +27,16 @@ from typing import Any
 from .. import clock
 from ..db.prepared import Statement, tables
 from ..db.routing import connection_for
-from ..models import Batch, Receipt, Recipient, RecipientStatus, count_slot, upsert_arrivals, upsert_counts
+from ..models import (
+    Batch,
+    Receipt,
+    Recipient,
+    RecipientStatus,
+    count_slot,
+    upsert_arrivals,
+    upsert_counts,
+    upsert_failures,
+)
 
 #: The statement's parameters, with their types for ``PREPARE``.
 PARAMETERS = {
@@ -81,6 +92,22 @@ def _statement() -> str:
     counted = upsert_counts(SETTLEABLE).format(
         values=f"SELECT moved.campaign_id, {count_slot()}, {moves} FROM moved WHERE moved.old <> {new}"  # noqa: S608
     )
+    # A failed number's reason is its receipt's code, else its error (``reason_of``): the
+    # old reason out, the new one in, added up (one row a reason in the upsert).
+    failed = f"'{RecipientStatus.FAILED}'"
+    reasons = upsert_failures().format(
+        values=f"""
+            SELECT campaign_id, {count_slot()}, code, error, sum(n) FROM (
+                SELECT moved.campaign_id, moved.old_code AS code,
+                       CASE WHEN moved.old_code = '' THEN moved.old_error ELSE '' END AS error, -1 AS n
+                FROM moved WHERE moved.old = {failed}
+                UNION ALL
+                SELECT moved.campaign_id, %(code)s, CASE WHEN %(code)s = '' THEN moved.old_error ELSE '' END, 1
+                FROM moved WHERE {new} = {failed}
+            ) AS changed
+            GROUP BY campaign_id, code, error HAVING sum(n) <> 0
+        """  # noqa: S608
+    )
     arrived = upsert_arrivals().format(
         values=f"SELECT target.campaign_id, date_trunc('second', %(now)s), {count_slot()}, 1 "  # noqa: S608
         "FROM target WHERE EXISTS (SELECT 1 FROM stored)"
@@ -95,7 +122,7 @@ def _statement() -> str:
             ORDER BY id LIMIT 1
         ),
         target AS (
-            SELECT r.id, r.campaign_id, r.receipt_at, r.status
+            SELECT r.id, r.campaign_id, r.receipt_at, r.status, r.receipt_code, r.error
             FROM {recipients} AS r JOIN sent ON r.campaign_id = sent.campaign_id
             WHERE r.phone = %(phone)s AND r.batch_id = sent.id
             FOR UPDATE OF r
@@ -117,9 +144,11 @@ def _statement() -> str:
               AND EXISTS (SELECT 1 FROM stored)
               AND target.status IN ({settleable})
               AND (target.receipt_at IS NULL OR target.receipt_at < %(received_at)s)
-            RETURNING target.status AS old, target.campaign_id
+            RETURNING target.status AS old, target.campaign_id, target.receipt_code AS old_code,
+                      target.error AS old_error
         ),
         counted AS ({counted}),
+        reasons AS ({reasons}),
         arrived AS ({arrived})
         SELECT (SELECT id FROM target), (SELECT id FROM stored)
     """  # noqa: S608

@@ -5,6 +5,7 @@ numbers retried) or taken out (opt-outs skipped).
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import partial
 from typing import Any
 
@@ -19,9 +20,12 @@ from ..models import (
     Campaign,
     CampaignStatus,
     OptOut,
+    Reason,
     Recipient,
     RecipientStatus,
     move_counts,
+    move_failures,
+    reason_of,
     rows_of,
 )
 from ..rules.segments import cost
@@ -141,10 +145,15 @@ def retry_failed(campaign: Campaign) -> int:
         return 0
     with transaction.atomic():
         failed = Recipient.objects.filter(campaign_id=campaign.pk, status=RecipientStatus.FAILED)
+        # Locked first: a receipt for one of them waits, and finds it pending (not settleable).
+        reasons: Counter[Reason] = Counter()
+        for code, error in failed.select_for_update().values_list("receipt_code", "error").order_by():
+            reasons[reason_of(code, error)] -= 1
         numbers = requeue(
             campaign.pk, failed, status=RecipientStatus.PENDING, task_id="", error="", receipt_code="", receipt_at=None
         )
         move_counts(campaign.pk, failed=-numbers, pending=numbers)
+        move_failures(campaign.pk, reasons)
         if numbers:
             _reopen(campaign)
     campaign.refresh_from_db()

@@ -11,16 +11,28 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from itertools import groupby
 from operator import itemgetter
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from .. import clock, signals
 from ..conf import veesing_settings
 from ..db import prepared
-from ..models import Batch, BatchState, Campaign, Message, MessageStatus, Recipient, RecipientStatus, move_counts
+from ..models import (
+    Batch,
+    BatchState,
+    Campaign,
+    Message,
+    MessageStatus,
+    Recipient,
+    RecipientStatus,
+    move_counts,
+    move_failures,
+    reason_of,
+)
 from ..receiving.receipts import link_early_receipts
 from . import statements
 
@@ -91,8 +103,12 @@ def release(batch: Batch, message: str, state: str = BatchState.RELEASED) -> Non
 
 def fail_numbers(batch: Batch, message: str) -> None:
     with transaction.atomic():
-        moved = batch.pending_recipients().update(status=RecipientStatus.FAILED, error=message)
+        numbers = batch.pending_recipients()
+        # Their reason is the provider's message, unless one still has a receipt's code.
+        codes = Counter(dict(numbers.values_list("receipt_code").annotate(n=Count("id")).order_by()))
+        moved = numbers.update(status=RecipientStatus.FAILED, error=message)
         move_counts(batch.campaign_id, pending=-moved, failed=moved)
+        move_failures(batch.campaign_id, {reason_of(code, message): n for code, n in codes.items()})
         _settle(batch, BatchState.REFUSED, message)
 
 

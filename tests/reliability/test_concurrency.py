@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from django_veesing.models import Campaign, CampaignCount, CampaignStatus, Receipt, ReceiptArrivals, Recipient
 
-from ..conftest import expected_statuses, mobiles, stored_statuses
+from ..conftest import counted_reasons, expected_statuses, mobiles, reasons_of_rows, stored_statuses
 from .helpers import account, start_worker
 
 pytestmark = [
@@ -73,3 +73,4 @@ def test_workers_and_pushes_at_once(simulator, live_server, make_campaign, figur
     assert slots > 1  # the changes went to several slots, and still add up
     assert counts["duplicates"] == 0
     assert arrived == matched > 0  # every receipt on the timeline once
+    assert counted_reasons(campaign) == reasons_of_rows(campaign) != {}  # every failed number by its reason
