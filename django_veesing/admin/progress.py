@@ -34,6 +34,7 @@ SHOWN_REASONS = 8
 #: into ``MAX_BUCKETS`` columns is used.
 BUCKET_WIDTHS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 3 * 3600, 6 * 3600, 86400)
 MAX_BUCKETS = 40
+#: The fewest columns between two labels of the axis.
 LABEL_EVERY = 4
 #: How often the page asks for fresh figures while numbers are in flight, in seconds.
 REFRESH_SECONDS = 5

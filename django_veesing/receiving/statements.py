@@ -2,17 +2,16 @@
 
 The ORM path (``receipts.take_receipt``) takes ten round trips a push: begin, find the
 batch, lock the recipient, a savepoint, the insert, its release, the count of its second,
-the recipient's update, the campaign's counts, commit, and for a failed number its
-reasons (``tests/test_callback.py`` counts
-them on both paths). On PostgreSQL a receipt whose task id is already committed (nearly all of them) goes in one
-statement instead, committed on its own: the batch found by its task id, the recipient
-row it sent to locked, the receipt inserted unless its fingerprint is stored, the
-recipient moved unless a newer receipt was applied, and the campaign's counts moved (in
-this connection's ``CampaignCount`` slot), its failed numbers by reason moved
-(``FailureCount``) and the receipt counted in its second (``ReceiptArrivals``), with
-exactly the rules of the ORM path. A
-receipt whose task id is not known yet is left to the ORM path, which handles a receipt
-that beats its batch's commit.
+the recipient's update, the campaign's counts, commit, and one more for a failed number's
+reason (``tests/test_callback.py`` counts them on both paths). On PostgreSQL a receipt
+whose task id is already committed (nearly all of them) goes in one statement instead,
+committed on its own: the batch found by its task id, the recipient row it sent to
+locked, the receipt inserted unless its fingerprint is stored, the recipient moved unless
+a newer receipt was applied, the campaign's counts moved (in this connection's
+``CampaignCount`` slot), its failed numbers by reason moved (``FailureCount``) and the
+receipt counted in its second (``ReceiptArrivals``), with exactly the rules of the ORM
+path. A receipt whose task id is not known yet is left to the ORM path, which handles a
+receipt that beats its batch's commit.
 
 The statement is prepared once per connection (``prepared``), which halves its cost.
 """
